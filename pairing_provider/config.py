@@ -1,0 +1,169 @@
+"""Connection settings for the PCE: one validated model, built from stack config and environment.
+
+Stack config (``illumio:*``, handed to the dynamic provider's ``configure``) wins over the
+environment, so a stack can pin its PCE while CI supplies credentials through variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from pairing_provider.errors import ConfigurationError
+
+DEFAULT_PCE_PORT = 8443
+
+
+@dataclass(frozen=True)
+class SettingSource:
+    """Where one setting can come from: its stack config key and its environment variable."""
+
+    field: str
+    config_key: str
+    env_var: str
+
+
+SOURCES: tuple[SettingSource, ...] = (
+    SettingSource("pce_host", "pceHost", "ILLUMIO_PCE_HOST"),
+    SettingSource("api_key_username", "apiKeyUsername", "ILLUMIO_API_KEY_USERNAME"),
+    SettingSource("api_key_secret", "apiKeySecret", "ILLUMIO_API_KEY_SECRET"),
+    SettingSource("org_id", "orgId", "ILLUMIO_PCE_ORG_ID"),
+    SettingSource("ca_file", "caFile", "ILLUMIO_CA_FILE"),
+    SettingSource("insecure", "insecure", "ILLUMIO_ALLOW_INSECURE_TLS"),
+    SettingSource("request_timeout", "requestTimeout", "ILLUMIO_REQUEST_TIMEOUT"),
+    SettingSource("max_retries", "maxRetries", "ILLUMIO_MAX_RETRIES"),
+    SettingSource("operation_timeout", "operationTimeout", "ILLUMIO_OPERATION_TIMEOUT"),
+)
+CONFIG_NAMESPACE = "illumio"
+
+
+def normalise_pce_host(value: str) -> str:
+    """``pce.example.com`` -> ``https://pce.example.com:8443``; keeps an explicit scheme/port."""
+    text = value.strip().rstrip("/")
+    if not text:
+        raise ValueError("must not be empty")
+    has_scheme = "://" in text
+    parts = urlsplit(text if has_scheme else f"https://{text}")
+    if parts.scheme not in ("https", "http"):
+        raise ValueError(f"scheme must be https or http, not {parts.scheme!r}")
+    if not parts.hostname:
+        raise ValueError(f"{value!r} has no host name")
+    if parts.path.rstrip("/") not in ("", "/api/v2"):
+        raise ValueError(f"{value!r} must be a host (and port), not a path")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} has an invalid port") from exc
+    if port is None and not has_scheme:
+        port = DEFAULT_PCE_PORT  # a bare host is an on-prem PCE on its default port
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+class Settings(BaseModel):
+    """Validated connection settings. ``repr`` and ``str`` never show the secret."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pce_host: str
+    api_key_username: str = Field(min_length=1)
+    api_key_secret: SecretStr
+    org_id: int = Field(default=1, ge=1)
+    ca_file: str | None = None
+    insecure: bool = False
+    request_timeout: float = Field(default=30.0, gt=0, le=3600)
+    max_retries: int = Field(default=5, ge=0, le=100)
+    operation_timeout: float = Field(default=300.0, gt=0, le=86400)
+
+    @field_validator("pce_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return normalise_pce_host(value)
+
+    @field_validator("api_key_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file(cls, value: str | None) -> str | None:
+        if value is not None and not os.path.isfile(value):
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @property
+    def api_url(self) -> str:
+        """Base URL every href is relative to."""
+        return f"{self.pce_host}/api/v2"
+
+    @property
+    def org_href(self) -> str:
+        return f"/orgs/{self.org_id}"
+
+    @property
+    def verify(self) -> bool | str:
+        """The ``verify`` argument for requests: a CA bundle, the system store, or off."""
+        if self.insecure:
+            return False
+        return self.ca_file or True
+
+    @classmethod
+    def load(
+        cls,
+        stack_config: Callable[[str], Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Build settings; ``stack_config(key)`` takes a full key such as ``illumio:pceHost``.
+
+        Raises one ConfigurationError listing every missing or malformed setting.
+        """
+        env = os.environ if environ is None else environ
+        raw: dict[str, Any] = {}
+        for source in SOURCES:
+            value = (
+                stack_config(f"{CONFIG_NAMESPACE}:{source.config_key}") if stack_config else None
+            )
+            if value is None or value == "":
+                value = env.get(source.env_var) or None
+            if value is not None:
+                raw[source.field] = _parse_bool(value) if source.field == "insecure" else value
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigurationError(_describe_problems(exc)) from None
+
+
+def _parse_bool(value: Any) -> Any:
+    """Stack config and env vars carry booleans as text; anything unclear is left to pydantic."""
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
+        return False
+    return value
+
+
+def _describe_problems(exc: ValidationError) -> list[str]:
+    """One line per problem, naming the setting and both places it can be set. No input echoed:
+    a misplaced secret must not end up in an error message."""
+    by_field = {source.field: source for source in SOURCES}
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        source = by_field.get(field)
+        reason = "required" if error["type"] == "missing" else error["msg"]
+        if source is None:
+            problems.append(f"{field}: {reason}")
+            continue
+        problems.append(
+            f"{source.config_key}: {reason} (set stack config "
+            f"'{CONFIG_NAMESPACE}:{source.config_key}' or environment variable {source.env_var})"
+        )
+    return problems

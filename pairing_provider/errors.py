@@ -1,0 +1,99 @@
+"""Exceptions the provider raises. Each message is meant to be read in a `pulumi up` log.
+
+None of them ever carries a credential or an activation code: they are built from the HTTP
+method, the path, the status, the PCE's own error tokens and its Request-ID.
+"""
+
+from __future__ import annotations
+
+
+class IllumioError(Exception):
+    """Base class of every error this package raises."""
+
+
+class ConfigurationError(IllumioError):
+    """Connection settings are missing or malformed; lists every problem at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        listing = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"Illumio provider configuration is invalid:\n{listing}")
+
+
+class PCEError(IllumioError):
+    """The PCE answered with an error status (or could not be reached)."""
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        request_id: str | None = None,
+        errors: list[tuple[str, str]] | None = None,
+        detail: str = "",
+    ) -> None:
+        self.status = status
+        self.method = method
+        self.path = path
+        self.request_id = request_id
+        self.errors = errors or []
+        self.detail = detail
+        super().__init__(self._message())
+
+    @property
+    def tokens(self) -> list[str]:
+        """The PCE's error tokens, e.g. ``["name_must_be_unique"]``."""
+        return [token for token, _ in self.errors]
+
+    def _message(self) -> str:
+        what = f"{self.method} {self.path} failed"
+        status = f"HTTP {self.status}" if self.status else "no response"
+        parts = [f"{what}: {status}"]
+        parts += [f"{token}: {message}" if token else message for token, message in self.errors]
+        if self.detail:
+            parts.append(self.detail)
+        if self.request_id:
+            parts.append(f"Request-ID {self.request_id}")
+        return "; ".join(parts)
+
+
+class AuthenticationError(PCEError):
+    """401: the API key id or secret is wrong or missing."""
+
+
+class ForbiddenError(PCEError):
+    """403: the API key is valid but not for this org, or lacks the permission."""
+
+
+class NotFoundError(PCEError):
+    """404: no object at that href."""
+
+
+class NotAcceptableError(PCEError):
+    """406: the PCE refused the request body (schema violation, duplicate name, ...)."""
+
+
+class RateLimitedError(PCEError):
+    """429 still returned after every retry."""
+
+
+class PCEConnectionError(PCEError):
+    """The request never got an HTTP answer (connection refused or dropped, timeout, TLS)."""
+
+
+class JobFailedError(PCEError):
+    """An asynchronous collection job ended in ``failed`` or did not finish in time."""
+
+
+_BY_STATUS: dict[int, type[PCEError]] = {
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    406: NotAcceptableError,
+    429: RateLimitedError,
+}
+
+
+def error_class_for(status: int) -> type[PCEError]:
+    return _BY_STATUS.get(status, PCEError)

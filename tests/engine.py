@@ -1,0 +1,686 @@
+"""Play the Pulumi engine's side of the dynamic-provider protocol, for tests.
+
+No Pulumi CLI can be installed here, so tests start the very process the engine starts for
+Python dynamic providers (the ``pulumi-resource-pulumi-python`` plugin, which runs
+``python -u -m pulumi.dynamic``) and call it over gRPC the way the engine does. This exercises
+the real SDK code path: the provider is pickled into ``__provider`` by
+``pulumi.dynamic.dynamic.serialize_provider``, un-pickled by the child on every call, and every
+value crosses the wire as a protobuf ``Struct``.
+
+Typical use::
+
+    from tests.engine import UNKNOWN, Engine
+
+    with Engine() as engine:
+        engine.configure({"illumio:pceHost": "pce.example.com"}, secret_keys={"illumio:apiKey"})
+        check = engine.check(MyProvider(), {}, {"name": "web"})
+        rid, outs = engine.create(MyProvider(), check.inputs)
+
+What the provider sees, and what comes back (checked by ``tests/test_engine_harness.py``):
+
+* **Numbers**: every number is a protobuf double. An ``int`` sent in arrives in the provider as
+  a ``float`` (``3`` -> ``3.0``), and ints in results come back as floats too.
+* **None** values are dropped from property bags (the key disappears), both ways.
+* **Unknowns** (preview values): put :data:`UNKNOWN` (the SDK's wire sentinel
+  ``04da6b54-80e4-46f7-96ec-b56ff0331ba9``) in ``news``. In ``check`` and ``diff`` the provider
+  receives a ``pulumi.output.Unknown`` instance (the server deserializes with
+  ``keep_unknowns=True``). In ``create``/``update``/``read``/``delete`` an unknown becomes
+  ``None`` and the key is silently dropped; the real engine never sends unknowns there, because
+  the dynamic provider does not announce ``supportsPreview``. Unknowns in *results* (e.g. a
+  ``check`` that echoes an ``Unknown``) come back as the :data:`UNKNOWN` string, so tests can
+  compare with ``==``; :func:`is_unknown` accepts both forms.
+* **Secrets**: the dynamic server answers ``Configure`` with ``acceptSecrets=False``, so the real
+  engine strips secret markers before calling Check/Diff/Create/...: secret inputs reach the
+  provider as plain values. Only ``Configure`` carries secrets (secure stack config is sent in
+  ``args`` wrapped in the secret signature and the SDK unwraps it). If a marked value is sent
+  anyway (:func:`secret`) or returned by a provider, it surfaces as the signature dict
+  ``{"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": ...}``;
+  :func:`is_secret` / :func:`unwrap` handle it.
+* **Errors**: the server turns any exception into gRPC status ``UNKNOWN`` whose details are the
+  full ``traceback.format_exc()`` text; this helper raises :class:`EngineError` with both.
+* **``__provider``**: added to every property bag sent (except empty ``olds``, as for a fresh
+  create) unless the caller already put one there; it is stripped from decoded results unless
+  ``Engine(keep_provider_key=True)``. Do not send ``__provider: UNKNOWN`` in ``news``: the SDK
+  3.272 server compares the *deserialized* value (a ``pulumi.output.Unknown``) with the
+  sentinel string, so its fall-back to ``olds`` never fires and Check/Diff fail with
+  ``TypeError ... not 'Unknown'`` (an SDK bug, seen with this helper).
+
+Configuration: ``configure`` must run before the first call that uses a provider. The server
+caches each distinct serialized provider and calls its ``configure(req)`` only once, with the
+config known at that moment; re-configuring later does not reach an already-used provider.
+Start a new :class:`Engine` for different config.
+
+Start-up cost: about 0.35 s per ``Engine`` on this machine (process start + SDK import until the
+port is printed), so share one per test module via a fixture when the config allows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, NamedTuple, Self
+
+import grpc
+from google.protobuf import struct_pb2
+from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pulumi.runtime._serialization import _serialize
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+__all__ = [
+    "DEFAULT_URN",
+    "PROVIDER_KEY",
+    "REPO_ROOT",
+    "UNKNOWN",
+    "CheckResult",
+    "ConfigureResult",
+    "CreateResult",
+    "DiffResult",
+    "Engine",
+    "EngineError",
+    "ReadResult",
+    "is_secret",
+    "is_unknown",
+    "pickled_bytes",
+    "secret",
+    "serialized",
+    "unwrap",
+]
+
+UNKNOWN: Final[str] = rpc.UNKNOWN
+"""The wire sentinel the engine sends for a value not known during preview."""
+
+PROVIDER_KEY: Final[str] = "__provider"
+"""Property that carries the pickled provider in every bag (``pulumi.dynamic`` reserves it)."""
+
+DEFAULT_URN: Final[str] = "urn:pulumi:dev::proj::pulumi-python:dynamic/illumio:PairingProfile::name"
+"""URN used when a call does not pass one: stack ``dev``, project ``proj``."""
+
+REPO_ROOT: Final[Path] = Path(__file__).resolve().parents[1]
+"""Repository root; put on the child's ``PYTHONPATH`` so pickled-by-reference classes import."""
+
+_CONFIG_VARIABLE_PREFIX: Final[str] = "pulumi-python:config:"
+_SECRET_SIG: Final[str] = rpc._special_secret_sig
+_SIG_KEY: Final[str] = rpc._special_sig_key
+
+
+class EngineError(Exception):
+    """A provider call failed: carries the gRPC status and the details text.
+
+    For an exception raised inside the provider, the SDK server aborts with
+    ``grpc.StatusCode.UNKNOWN`` and ``details`` is the whole Python traceback, whose last line
+    is ``"<ExceptionType>: <message>"`` (see :attr:`last_line`). This text is what the real
+    engine prints to the user, so tests assert on it (field names, absence of secrets).
+    """
+
+    def __init__(self, method: str, code: grpc.StatusCode, details: str) -> None:
+        """Keep the pieces separately so tests need not parse ``str(err)``."""
+        super().__init__(f"{method} failed with {code.name}: {details}")
+        self.method = method
+        self.code = code
+        self.details = details
+
+    @property
+    def last_line(self) -> str:
+        """The last non-empty line of ``details``: the exception type and message."""
+        lines = [line for line in self.details.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+
+@dataclass(frozen=True)
+class ConfigureResult:
+    """What the provider announced in ``ConfigureResponse`` (the engine adapts to it)."""
+
+    accept_secrets: bool
+    supports_preview: bool
+    accept_resources: bool
+    accept_outputs: bool
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Decoded ``CheckResponse``: normalised inputs and ``(property, reason)`` failures."""
+
+    inputs: dict[str, Any]
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """Decoded ``DiffResponse``.
+
+    ``changes`` is ``True`` (DIFF_SOME), ``False`` (DIFF_NONE) or ``None`` (DIFF_UNKNOWN: the
+    engine then diffs all old and new inputs itself, ``__provider`` included). The Python SDK
+    server only forwards ``changes``, ``replaces`` and ``delete_before_replace``; ``stables``,
+    ``diffs`` and ``detailed_diff`` are exposed for completeness and are always empty for a
+    Python dynamic provider.
+    """
+
+    changes: bool | None
+    replaces: list[str]
+    stables: list[str]
+    delete_before_replace: bool
+    diffs: list[str] = field(default_factory=list)
+    detailed_diff: dict[str, str] = field(default_factory=dict)
+    raw_changes: int = provider_pb2.DiffResponse.DIFF_UNKNOWN
+
+
+class CreateResult(NamedTuple):
+    """Decoded ``CreateResponse``; unpacks as ``rid, outs = engine.create(...)``."""
+
+    id: str
+    outs: dict[str, Any]
+
+
+class ReadResult(NamedTuple):
+    """Decoded ``ReadResponse``; ``id == ""`` means the resource is gone.
+
+    ``inputs`` is ``None`` when the provider did not return inputs (the engine then keeps the
+    old ones).
+    """
+
+    id: str
+    outs: dict[str, Any]
+    inputs: dict[str, Any] | None
+
+
+def serialized(provider: ResourceProvider) -> str:
+    """Serialize ``provider`` exactly as ``pulumi.dynamic.Resource.__init__`` does.
+
+    ``Resource`` calls ``_serialize(True, serialize_provider, provider)`` (dill, sorted dicts,
+    base64) and then wraps the string in ``Output.secret``; the engine strips that secret mark
+    before calling the provider (``acceptSecrets=False``), so the wire carries the plain string
+    returned here.
+    """
+    text, _contains_secrets = _serialize(True, serialize_provider, provider)
+    return text
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """Wrap ``value`` in the wire secret signature.
+
+    The real engine never sends these to a dynamic provider; use it to see what a provider
+    would get if one slipped through (the raw signature dict).
+    """
+    return {_SIG_KEY: _SECRET_SIG, "value": value}
+
+
+def is_secret(value: Any) -> bool:
+    """True for a decoded secret-signature dict."""
+    return rpc.is_rpc_secret(value)
+
+
+def unwrap(value: Any) -> Any:
+    """The value inside a secret-signature dict; anything else is returned unchanged."""
+    return rpc.unwrap_rpc_secret(value)
+
+
+def is_unknown(value: Any) -> bool:
+    """True for the :data:`UNKNOWN` sentinel string or a ``pulumi.output.Unknown``."""
+    return isinstance(value, Unknown) or value == UNKNOWN
+
+
+def _split_urn(urn: str) -> tuple[str, str]:
+    """``(type, name)`` of a URN ``urn:pulumi:stack::project::[parent$]type::name``."""
+    parts = urn.split("::", 3)
+    if len(parts) != 4 or not parts[0].startswith("urn:pulumi:"):
+        raise ValueError(f"not a Pulumi URN: {urn!r}")
+    return parts[2].rsplit("$", 1)[-1], parts[3]
+
+
+def _encode(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    """Encode a property bag with the SDK's own serializer (drops ``None``, ints -> doubles).
+
+    Runs on a private event loop, as the SDK's dynamic server does, so it works from plain
+    synchronous tests.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(dict(props), {}))
+    finally:
+        loop.close()
+
+
+def _unknowns_to_sentinel(value: Any) -> Any:
+    """Replace ``pulumi.output.Unknown`` instances with :data:`UNKNOWN` (comparable with ==)."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {k: _unknowns_to_sentinel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unknowns_to_sentinel(v) for v in value]
+    return value
+
+
+class Engine:
+    """A ``python -m pulumi.dynamic`` child process and a gRPC client talking to it.
+
+    Use as a context manager, or call :meth:`start` / :meth:`close` (e.g. in a module-scoped
+    fixture). The child's stderr goes to a temporary file (:meth:`stderr_text`); its stdout
+    after the port line is drained by a thread (:meth:`stdout_text`) so a chatty provider can
+    never block on a full pipe.
+    """
+
+    def __init__(
+        self,
+        cwd: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        keep_provider_key: bool = False,
+        call_timeout: float = 30.0,
+        start_timeout: float = 30.0,
+        extra_pythonpath: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
+        """Configure, but do not start, the child.
+
+        ``cwd`` defaults to the repository root (the engine runs the plugin in the project
+        directory). ``env`` entries override ``os.environ``. ``PYTHONPATH`` gets the repository
+        root (plus ``extra_pythonpath``) in front, so provider classes pickled by reference
+        (e.g. ``tests.fixtures_engine.echo_provider``) import in the child.
+        """
+        self.cwd = Path(cwd) if cwd is not None else REPO_ROOT
+        self.keep_provider_key = keep_provider_key
+        self.call_timeout = call_timeout
+        self.start_timeout = start_timeout
+        self.port: int | None = None
+        child_env = dict(os.environ)
+        child_env.update(env or {})
+        paths = [str(REPO_ROOT), *(str(p) for p in extra_pythonpath)]
+        if child_env.get("PYTHONPATH"):
+            paths.append(child_env["PYTHONPATH"])
+        child_env["PYTHONPATH"] = os.pathsep.join(paths)
+        self._env = child_env
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._channel: grpc.Channel | None = None
+        self._stub: provider_pb2_grpc.ResourceProviderStub | None = None
+        self._stderr_path: Path | None = None
+        self._stderr_final: str | None = None
+        self._stdout_lines: list[str] = []
+        self._stdout_thread: threading.Thread | None = None
+        self._port_ready = threading.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Start the child, wait for the port it prints, and connect."""
+        if self._proc is not None:
+            raise RuntimeError("Engine already started")
+        fd, name = tempfile.mkstemp(prefix="pulumi-dynamic-", suffix=".stderr")
+        self._stderr_path = Path(name)
+        try:
+            # ``-u`` as in the real plugin shim: the server writes the port without flushing.
+            self._proc = subprocess.Popen(
+                [sys.executable, "-u", "-m", "pulumi.dynamic"],
+                cwd=self.cwd,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=fd,
+            )
+        finally:
+            os.close(fd)
+        self._stdout_thread = threading.Thread(
+            target=self._drain_stdout, name="pulumi-dynamic-stdout", daemon=True
+        )
+        self._stdout_thread.start()
+        try:
+            if not self._port_ready.wait(self.start_timeout) or self.port is None:
+                raise RuntimeError(
+                    "python -m pulumi.dynamic did not print a port "
+                    f"(exit code {self._proc.poll()}); stderr:\n{self.stderr_text()}"
+                )
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+            grpc.channel_ready_future(self._channel).result(timeout=self.start_timeout)
+            self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _drain_stdout(self) -> None:
+        """Read the port line, then keep reading so the child never blocks on stdout."""
+        assert self._proc is not None and self._proc.stdout is not None
+        first = True
+        for raw in self._proc.stdout:
+            line = raw.decode("utf-8", "replace")
+            if first:
+                first = False
+                try:
+                    self.port = int(line.strip())
+                except ValueError:
+                    self._stdout_lines.append(line)
+                self._port_ready.set()
+                continue
+            self._stdout_lines.append(line)
+        self._port_ready.set()  # EOF before a port: let start() fail fast
+
+    def close(self) -> None:
+        """Close the channel, terminate the child (kill after 5 s), keep its stderr text."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+            self._stub = None
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.terminate()
+                try:
+                    self._proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait(timeout=5)
+            if self._stdout_thread is not None:
+                self._stdout_thread.join(timeout=5)
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc = None
+        if self._stderr_path is not None:
+            self._stderr_final = self._read_stderr()
+            self._stderr_path.unlink(missing_ok=True)
+            self._stderr_path = None
+
+    def __enter__(self) -> Self:
+        """Start the child; see :meth:`start`."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the child; see :meth:`close`."""
+        self.close()
+
+    # -- captured output ---------------------------------------------------------------------
+
+    def _read_stderr(self) -> str:
+        if self._stderr_path is None:
+            return ""
+        return self._stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def stderr_text(self) -> str:
+        """Everything the child wrote to stderr so far (also after :meth:`close`)."""
+        if self._stderr_final is not None and self._stderr_path is None:
+            return self._stderr_final
+        return self._read_stderr()
+
+    def stdout_text(self) -> str:
+        """What the child wrote to stdout after the port line (e.g. a provider's ``print``)."""
+        return "".join(self._stdout_lines)
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    serialized = staticmethod(serialized)
+
+    @property
+    def stub(self) -> provider_pb2_grpc.ResourceProviderStub:
+        """The raw gRPC stub, for calls this helper does not wrap."""
+        if self._stub is None:
+            raise RuntimeError("Engine is not started")
+        return self._stub
+
+    def _call(self, method: str, request: Any) -> Any:
+        try:
+            return getattr(self.stub, method)(request, timeout=self.call_timeout)
+        except grpc.RpcError as err:
+            code = err.code() if isinstance(err, grpc.Call) else grpc.StatusCode.UNKNOWN
+            details = (err.details() if isinstance(err, grpc.Call) else str(err)) or ""
+            raise EngineError(method, code, details) from err
+
+    def _bag(
+        self, provider: ResourceProvider, props: Mapping[str, Any] | None, *, inject: bool = True
+    ) -> struct_pb2.Struct:
+        """Encode ``props`` with ``__provider`` added (unless present, or not ``inject``)."""
+        bag = dict(props or {})
+        if inject and PROVIDER_KEY not in bag:
+            bag[PROVIDER_KEY] = serialized(provider)
+        return _encode(bag)
+
+    def _decode(self, struct: struct_pb2.Struct) -> dict[str, Any]:
+        """Struct -> dict: SDK deserializer, unknowns as :data:`UNKNOWN`, secrets kept marked."""
+        value = rpc.deserialize_properties(struct, keep_unknowns=True)
+        decoded: dict[str, Any] = _unknowns_to_sentinel(value)
+        if not self.keep_provider_key:
+            decoded.pop(PROVIDER_KEY, None)
+        return decoded
+
+    # -- engine calls ------------------------------------------------------------------------
+
+    def configure(
+        self,
+        config: Mapping[str, Any],
+        *,
+        secret_keys: Iterable[str] = (),
+    ) -> ConfigureResult:
+        """Send ``Configure`` the way the engine configures the default ``pulumi-python`` provider.
+
+        For dynamic providers the engine passes the *whole* stack config with namespaced keys
+        (``"illumio:pceHost"``): ``args`` is a Struct of string values (secure keys wrapped in
+        the secret signature), ``variables`` repeats them as ``"pulumi-python:config:<key>"``.
+        The SDK reads only ``args``, unwraps top-level secrets and later calls the provider's
+        ``configure(req)`` with ``req.config.get("illumio:pceHost") == "<value>"``. Non-string
+        values are JSON-encoded, as the engine does for structured config. Must be called before
+        the first call that uses a provider (see module docstring).
+        """
+        secrets = set(secret_keys)
+        unknown_secret_keys = secrets - set(config)
+        if unknown_secret_keys:
+            raise ValueError(f"secret_keys not in config: {sorted(unknown_secret_keys)}")
+        as_text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+        args = {k: secret(v) if k in secrets else v for k, v in as_text.items()}
+        request = provider_pb2.ConfigureRequest(
+            variables={_CONFIG_VARIABLE_PREFIX + k: v for k, v in as_text.items()},
+            args=_encode(args),
+            acceptSecrets=True,
+            acceptResources=True,
+            sends_old_inputs=True,
+            sends_old_inputs_to_delete=True,
+        )
+        response = self._call("Configure", request)
+        return ConfigureResult(
+            accept_secrets=response.acceptSecrets,
+            supports_preview=response.supportsPreview,
+            accept_resources=response.acceptResources,
+            accept_outputs=response.acceptOutputs,
+        )
+
+    def check(
+        self,
+        provider: ResourceProvider,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        urn: str = DEFAULT_URN,
+        random_seed: bytes = b"",
+    ) -> CheckResult:
+        """``Check(olds=old inputs, news=new inputs)``; ``olds={}`` for a resource being created."""
+        typ, name = _split_urn(urn)
+        request = provider_pb2.CheckRequest(
+            urn=urn,
+            name=name,
+            type=typ,
+            olds=self._bag(provider, olds, inject=bool(olds)),
+            news=self._bag(provider, news),
+            randomSeed=random_seed,
+        )
+        response = self._call("Check", request)
+        failures = [(f.property, f.reason) for f in response.failures]
+        return CheckResult(inputs=self._decode(response.inputs), failures=failures)
+
+    def diff(
+        self,
+        provider: ResourceProvider,
+        id: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        old_inputs: Mapping[str, Any] | None = None,
+        urn: str = DEFAULT_URN,
+        ignore_changes: Iterable[str] = (),
+    ) -> DiffResult:
+        """``Diff(olds=old *outputs*, news=new inputs)``.
+
+        ``old_inputs`` defaults to ``olds``; the Python SDK server ignores it anyway.
+        """
+        typ, name = _split_urn(urn)
+        request = provider_pb2.DiffRequest(
+            id=id,
+            urn=urn,
+            name=name,
+            type=typ,
+            olds=self._bag(provider, olds, inject=bool(olds)),
+            news=self._bag(provider, news),
+            old_inputs=self._bag(provider, olds if old_inputs is None else old_inputs),
+            ignoreChanges=list(ignore_changes),
+        )
+        response = self._call("Diff", request)
+        raw = response.changes
+        changes: bool | None = {
+            provider_pb2.DiffResponse.DIFF_SOME: True,
+            provider_pb2.DiffResponse.DIFF_NONE: False,
+        }.get(raw)
+        detailed = (
+            {
+                k: provider_pb2.PropertyDiff.Kind.Name(v.kind)
+                for k, v in response.detailedDiff.items()
+            }
+            if response.hasDetailedDiff
+            else {}
+        )
+        return DiffResult(
+            changes=changes,
+            replaces=list(response.replaces),
+            stables=list(response.stables),
+            delete_before_replace=response.deleteBeforeReplace,
+            diffs=list(response.diffs),
+            detailed_diff=detailed,
+            raw_changes=raw,
+        )
+
+    def create(
+        self,
+        provider: ResourceProvider,
+        inputs: Mapping[str, Any],
+        *,
+        urn: str = DEFAULT_URN,
+        preview: bool = False,
+        timeout: float = 0,
+    ) -> CreateResult:
+        """``Create(properties=checked inputs)`` -> ``(id, outs)``.
+
+        ``preview=True`` only sets the request flag: the real engine never calls Create during
+        preview for a dynamic provider (no ``supportsPreview``) and the SDK server ignores it.
+        """
+        typ, name = _split_urn(urn)
+        request = provider_pb2.CreateRequest(
+            urn=urn,
+            name=name,
+            type=typ,
+            properties=self._bag(provider, inputs),
+            preview=preview,
+            timeout=timeout,
+        )
+        response = self._call("Create", request)
+        return CreateResult(id=response.id, outs=self._decode(response.properties))
+
+    def read(
+        self,
+        provider: ResourceProvider,
+        id: str,
+        props: Mapping[str, Any],
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        urn: str = DEFAULT_URN,
+    ) -> ReadResult:
+        """``Read(properties=old outputs, inputs=old inputs)`` -> ``(id, outs, inputs)``.
+
+        On refresh the engine sends both; on a ``get`` only ``inputs`` (pass ``props={}``), and
+        the SDK server then looks for ``__provider`` in ``inputs``.
+        """
+        typ, name = _split_urn(urn)
+        request = provider_pb2.ReadRequest(
+            id=id,
+            urn=urn,
+            name=name,
+            type=typ,
+            properties=self._bag(provider, props, inject=bool(props)),
+            inputs=self._bag(provider, inputs, inject=bool(inputs)),
+        )
+        response = self._call("Read", request)
+        new_inputs = self._decode(response.inputs) if response.HasField("inputs") else None
+        return ReadResult(id=response.id, outs=self._decode(response.properties), inputs=new_inputs)
+
+    def update(
+        self,
+        provider: ResourceProvider,
+        id: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        old_inputs: Mapping[str, Any] | None = None,
+        urn: str = DEFAULT_URN,
+        preview: bool = False,
+        ignore_changes: Iterable[str] = (),
+        timeout: float = 0,
+    ) -> dict[str, Any]:
+        """``Update(olds=old outputs, news=new checked inputs)`` -> new outputs."""
+        typ, name = _split_urn(urn)
+        request = provider_pb2.UpdateRequest(
+            id=id,
+            urn=urn,
+            name=name,
+            type=typ,
+            olds=self._bag(provider, olds),
+            news=self._bag(provider, news),
+            old_inputs=self._bag(provider, olds if old_inputs is None else old_inputs),
+            preview=preview,
+            ignoreChanges=list(ignore_changes),
+            timeout=timeout,
+        )
+        response = self._call("Update", request)
+        return self._decode(response.properties)
+
+    def delete(
+        self,
+        provider: ResourceProvider,
+        id: str,
+        props: Mapping[str, Any],
+        *,
+        old_inputs: Mapping[str, Any] | None = None,
+        urn: str = DEFAULT_URN,
+        timeout: float = 0,
+    ) -> None:
+        """``Delete(properties=old outputs)``."""
+        typ, name = _split_urn(urn)
+        request = provider_pb2.DeleteRequest(
+            id=id,
+            urn=urn,
+            name=name,
+            type=typ,
+            properties=self._bag(provider, props),
+            old_inputs=self._bag(provider, props if old_inputs is None else old_inputs),
+            timeout=timeout,
+        )
+        self._call("Delete", request)
+
+
+def pickled_bytes(text: str) -> bytes:
+    """The dill pickle inside a serialized provider, to assert what travels in the state."""
+    return base64.b64decode(text)
