@@ -12,6 +12,7 @@ from pairing_provider.errors import (
     PCEError,
     RateLimitedError,
 )
+from pairing_provider.profile import PairingProfile, PairingProfileProvider
 
 __all__ = [
     "AuthenticationError",
@@ -22,6 +23,8 @@ __all__ = [
     "NotFoundError",
     "PCEConnectionError",
     "PCEError",
+    "PairingProfile",
+    "PairingProfileProvider",
     "RateLimitedError",
     "Settings",
 ]

@@ -1,0 +1,273 @@
+"""The PairingProfile resource: an Illumio pairing profile managed as code.
+
+Request budget: check 0, diff 0, create 1 (POST), read 1 (GET), update 2 (PUT + GET for the
+server-side timestamps), delete 1. The resource id is the profile's href.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
+from pulumi.dynamic import Resource as DynamicResource
+from pydantic import StrictBool, TypeAdapter, ValidationError
+
+from pairing_provider.errors import NotAcceptableError, NotFoundError, PCEError
+from pairing_provider.models import (
+    READ_ONLY_FIELDS,
+    SPEC_FIELDS,
+    PairingProfileSpec,
+    describe_errors,
+    normalise_live,
+    read_only_values,
+)
+from pairing_provider.provider_base import (
+    IllumioResourceProvider,
+    contains_unknown,
+    without_provider,
+)
+
+ADOPT_EXISTING = "adopt_existing"
+NAME_TAKEN = "name_must_be_unique"
+# Stand-ins for required inputs that are unknown during a preview, so the known ones can
+# still be validated; they never leave check.
+_PLACEHOLDERS: dict[str, Any] = {"name": "unknown-during-preview", "enabled": True}
+_adopt_flag = TypeAdapter(StrictBool)
+
+
+class PairingProfileError(PCEError):
+    """Creating the profile failed for a reason the program can fix."""
+
+
+def validate_inputs(news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Normalised inputs (defaults filled, unknowns passed through) and (property, reason)s."""
+    inputs = without_provider(news)
+    unknown = {key: value for key, value in inputs.items() if contains_unknown(value)}
+    known = {key: value for key, value in inputs.items() if key not in unknown}
+    failures: list[tuple[str, str]] = []
+    adopt = known.pop(ADOPT_EXISTING, False)
+    try:
+        adopt = _adopt_flag.validate_python(adopt)
+    except ValidationError:
+        failures.append((ADOPT_EXISTING, f"{ADOPT_EXISTING}: must be true or false"))
+    candidate = {**{k: v for k, v in _PLACEHOLDERS.items() if k in unknown}, **known}
+    try:
+        spec = PairingProfileSpec.model_validate(candidate)
+    except ValidationError as exc:
+        return news, failures + describe_errors(exc)
+    if failures:
+        return news, failures
+    normalised = {**spec.model_dump(), **unknown}
+    if ADOPT_EXISTING not in unknown:
+        normalised[ADOPT_EXISTING] = adopt
+    return normalised, []
+
+
+def spec_of(props: dict[str, Any]) -> PairingProfileSpec:
+    """The spec in a create/update request (no unknowns there: the engine resolved them)."""
+    values = {key: props[key] for key in SPEC_FIELDS if props.get(key) is not None}
+    return PairingProfileSpec.model_validate(values)
+
+
+def changed_fields(olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+    """Managed fields whose new value differs from the old output (unknown counts as changed).
+
+    Both sides go through the same normalisation: gRPC turns 5 into 5.0, the PCE reads "5".
+    """
+    before, after = normalise_live(olds), normalise_live(news)
+    return [
+        field
+        for field in SPEC_FIELDS
+        if contains_unknown(news.get(field)) or before[field] != after[field]
+    ]
+
+
+def outputs(spec: PairingProfileSpec, body: dict[str, Any], adopt: bool) -> dict[str, Any]:
+    """Outputs echo every managed input (diff reads old outputs) plus the read-only fields."""
+    return {**spec.model_dump(), **read_only_values(body), ADOPT_EXISTING: adopt}
+
+
+class PairingProfileProvider(IllumioResourceProvider):
+    """CRUD for ``pulumi-python:dynamic/illumio:PairingProfile`` over the PCE REST API v2."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = validate_inputs(news)
+        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = changed_fields(olds, news)
+        # An explicit bool: otherwise the engine diffs every input itself, __provider included.
+        return DiffResult(
+            changes=bool(changed), replaces=[], stables=[], delete_before_replace=False
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        spec = spec_of(props)
+        adopt = bool(props.get(ADOPT_EXISTING, False))
+        try:
+            body = self.client.create_pairing_profile(spec.api_body())
+        except NotAcceptableError as exc:
+            if NAME_TAKEN not in exc.tokens:
+                raise
+            body = self._take_over_existing(spec, adopt, exc)
+        return CreateResult(body["href"], outputs(spec, body, adopt))
+
+    def _take_over_existing(
+        self, spec: PairingProfileSpec, adopt: bool, refusal: NotAcceptableError
+    ) -> dict[str, Any]:
+        existing = self.find_by_exact_name(spec.name)
+        if existing is None:
+            raise refusal  # the name clash is not with a profile we can see: report the PCE's word
+        if not adopt:
+            raise PairingProfileError(
+                status=refusal.status,
+                method=refusal.method,
+                path=refusal.path,
+                request_id=refusal.request_id,
+                errors=refusal.errors,
+                detail=(
+                    f"a pairing profile named {spec.name!r} already exists at "
+                    f"{existing['href']}; set adopt_existing=True to manage it from this stack"
+                ),
+            )
+        return self._apply(existing["href"], spec, normalise_live(existing), existing)
+
+    def find_by_exact_name(self, name: str) -> dict[str, Any] | None:
+        """The PCE's ``name`` filter is a substring match: keep only the exact one."""
+        matches = self.client.list_pairing_profiles(name=name)
+        return next((p for p in matches if p.get("name") == name), None)
+
+    def _apply(
+        self,
+        href: str,
+        spec: PairingProfileSpec,
+        current: dict[str, Any],
+        current_body: dict[str, Any],
+    ) -> dict[str, Any]:
+        """PUT only the fields that differ from ``current``; return the profile as it now is."""
+        desired = spec.model_dump()
+        differing = {field for field in SPEC_FIELDS if current.get(field) != desired[field]}
+        if not differing:
+            return current_body
+        self.client.update_pairing_profile(href, spec.api_body(differing))
+        return self.client.get_pairing_profile(href)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            body = self.client.get_pairing_profile(id_)
+        except NotFoundError:
+            return ReadResult("", {})  # gone: the engine drops it, the next up recreates it
+        live = normalise_live(body)
+        adopt = bool(props.get(ADOPT_EXISTING, False))
+        # Inputs follow the live values so a drifted field shows in the next preview's diff.
+        inputs = {**{k: v for k, v in live.items() if v is not None}, ADOPT_EXISTING: adopt}
+        return ReadResult(id_, {**live, **read_only_values(body), ADOPT_EXISTING: adopt}, inputs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        spec = spec_of(news)
+        body = self._apply(id_, spec, normalise_live(olds), olds)
+        return UpdateResult(outputs(spec, body, bool(news.get(ADOPT_EXISTING, False))))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        try:
+            self.client.delete_pairing_profile(id_)
+        except NotFoundError:
+            pass  # already gone: that is what delete wanted
+
+
+class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
+    """An Illumio pairing profile. Attribute names and defaults follow the Terraform
+    ``illumio-core_pairing_profile`` resource; the resource id is the profile's href."""
+
+    name: pulumi.Output[str]
+    enabled: pulumi.Output[bool]
+    description: pulumi.Output[str]
+    enforcement_mode: pulumi.Output[str]
+    enforcement_mode_lock: pulumi.Output[bool]
+    visibility_level: pulumi.Output[str]
+    visibility_level_lock: pulumi.Output[bool]
+    allowed_uses_per_key: pulumi.Output[int | str]
+    key_lifespan: pulumi.Output[int | str]
+    labels: pulumi.Output[list[dict[str, str]]]
+    env_label_lock: pulumi.Output[bool]
+    loc_label_lock: pulumi.Output[bool]
+    role_label_lock: pulumi.Output[bool]
+    app_label_lock: pulumi.Output[bool]
+    log_traffic: pulumi.Output[bool]
+    log_traffic_lock: pulumi.Output[bool]
+    ven_type: pulumi.Output[str]
+    agent_software_release: pulumi.Output[str | None]
+    external_data_set: pulumi.Output[str | None]
+    external_data_reference: pulumi.Output[str | None]
+    adopt_existing: pulumi.Output[bool]
+    href: pulumi.Output[str]
+    created_at: pulumi.Output[str]
+    updated_at: pulumi.Output[str]
+    created_by: pulumi.Output[dict[str, str]]
+    updated_by: pulumi.Output[dict[str, str]]
+    total_use_count: pulumi.Output[int]
+    is_default: pulumi.Output[bool]
+    last_pairing_at: pulumi.Output[str | None]
+    last_pairing_key_generated_at: pulumi.Output[str | None]
+    last_pairing_key_generated_by: pulumi.Output[dict[str, str] | None]
+    caps: pulumi.Output[list[str]]
+    status: pulumi.Output[str | None]
+    status_lock: pulumi.Output[bool | None]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        enabled: pulumi.Input[bool],
+        description: pulumi.Input[str] | None = None,
+        enforcement_mode: pulumi.Input[str] | None = None,
+        enforcement_mode_lock: pulumi.Input[bool] | None = None,
+        visibility_level: pulumi.Input[str] | None = None,
+        visibility_level_lock: pulumi.Input[bool] | None = None,
+        allowed_uses_per_key: pulumi.Input[int | str] | None = None,
+        key_lifespan: pulumi.Input[int | str] | None = None,
+        labels: pulumi.Input[list[Any]] | None = None,
+        env_label_lock: pulumi.Input[bool] | None = None,
+        loc_label_lock: pulumi.Input[bool] | None = None,
+        role_label_lock: pulumi.Input[bool] | None = None,
+        app_label_lock: pulumi.Input[bool] | None = None,
+        log_traffic: pulumi.Input[bool] | None = None,
+        log_traffic_lock: pulumi.Input[bool] | None = None,
+        ven_type: pulumi.Input[str] | None = None,
+        agent_software_release: pulumi.Input[str] | None = None,
+        external_data_set: pulumi.Input[str] | None = None,
+        external_data_reference: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        inputs = {key: value for key, value in locals().items() if key in SPEC_FIELDS}
+        inputs[ADOPT_EXISTING] = adopt_existing
+        super().__init__(PairingProfileProvider(), resource_name, _with_outputs(inputs), opts)
+
+    @classmethod
+    def get(
+        cls, resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> PairingProfile:
+        """Read an existing profile by href without managing it."""
+        instance = cls.__new__(cls)
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        DynamicResource.__init__(
+            instance, PairingProfileProvider(), resource_name, _with_outputs({}), opts
+        )
+        return instance
+
+
+def _with_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Every output is a property: None here, filled by the provider."""
+    props: dict[str, Any] = dict.fromkeys((*SPEC_FIELDS, ADOPT_EXISTING, *READ_ONLY_FIELDS))
+    props.update(inputs)
+    return props
