@@ -12,6 +12,7 @@ from pairing_provider.errors import (
     PCEError,
     RateLimitedError,
 )
+from pairing_provider.key import PairingKey, PairingKeyProvider
 from pairing_provider.profile import PairingProfile, PairingProfileProvider
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "NotFoundError",
     "PCEConnectionError",
     "PCEError",
+    "PairingKey",
+    "PairingKeyProvider",
     "PairingProfile",
     "PairingProfileProvider",
     "RateLimitedError",
