@@ -63,7 +63,8 @@ def _label_refs(value: Any) -> list[dict[str, str]]:
         if not isinstance(href, str) or not LABEL_HREF.match(href):
             raise PydanticCustomError(
                 "labels",
-                'each label must be an href "/orgs/N/labels/N" or {"href": "/orgs/N/labels/N"}',
+                'each label must be an href "/orgs/N/labels/N", {"href": "/orgs/N/labels/N"} '
+                'or {"key": ..., "value": ...}',
             )
         hrefs.add(href)
     return [{"href": href} for href in sorted(hrefs, key=_href_sort_key)]

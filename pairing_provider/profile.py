@@ -20,7 +20,8 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 from pydantic import StrictBool, TypeAdapter, ValidationError
 
-from pairing_provider.errors import NotAcceptableError, NotFoundError, PCEError
+from pairing_provider.errors import IllumioError, NotAcceptableError, NotFoundError, PCEError
+from pairing_provider.labels import directory_for, is_label_pair, resolve_label_pairs
 from pairing_provider.models import (
     READ_ONLY_FIELDS,
     SPEC_FIELDS,
@@ -99,8 +100,33 @@ class PairingProfileProvider(IllumioResourceProvider):
     """CRUD for ``pulumi-python:dynamic/illumio:PairingProfile`` over the PCE REST API v2."""
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        news, label_failures = self._resolve_label_pairs(news)
         inputs, failures = validate_inputs(news)
+        failures = label_failures + failures
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
+
+    def _resolve_label_pairs(
+        self, news: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """``{"key", "value"}`` labels become hrefs, so the preview shows the real hrefs.
+
+        Costs one cached label listing per process, and only when such a pair is used.
+        """
+        labels = news.get("labels")
+        if not isinstance(labels, list) or contains_unknown(labels):
+            return news, []
+        if not any(is_label_pair(item) for item in labels):
+            return news, []
+        without_labels = {key: value for key, value in news.items() if key != "labels"}
+        try:
+            resolved, missing = resolve_label_pairs(labels, directory_for(self.client).find)
+        except IllumioError as exc:
+            return without_labels, [("labels", f"labels: cannot look up labels by key: {exc}")]
+        if missing:
+            org = self.client.settings.org_id
+            reason = f"labels: no label {', '.join(missing)} in org {org}"
+            return without_labels, [("labels", reason)]
+        return {**news, "labels": resolved}, []
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = changed_fields(olds, news)

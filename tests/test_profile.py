@@ -278,3 +278,37 @@ def test_pickled_provider_is_a_small_reference_without_settings(simulator: Simul
     assert configured.client.settings.api_key_secret.get_secret_value() == API_SECRET
     assert serialized(configured) == text  # settings never travel into state
     assert API_SECRET not in repr(configured) + repr(configured.client)
+
+
+def test_key_value_labels_resolve_with_one_listing_for_many_resources(
+    simulator: Simulator, client: PCEClient
+) -> None:
+    hrefs = [
+        client.request("POST", "/orgs/1/labels", json_body={"key": k, "value": v}).json()["href"]
+        for k, v in [("env", "prod"), ("app", "web"), ("env", "production")]
+    ]
+    simulator.clear_requests()
+    with Engine() as fresh:  # a new provider process: nothing cached yet
+        fresh.configure(stack_config(simulator))
+        for i in range(5):
+            checked = fresh.check(
+                PROVIDER,
+                {},
+                {
+                    "name": f"web-{i}",
+                    "enabled": True,
+                    "labels": [{"key": "env", "value": "prod"}, {"key": "app", "value": "web"}],
+                },
+            )
+            assert checked.failures == []
+            assert checked.inputs["labels"] == [{"href": hrefs[0]}, {"href": hrefs[1]}]
+        assert calls(simulator) == [("GET", "/api/v2/orgs/1/labels", 200)]
+
+        missing = fresh.check(
+            PROVIDER,
+            {},
+            {"name": "web", "enabled": True, "labels": [{"key": "env", "value": "qa"}]},
+        )
+        assert missing.failures == [
+            ("labels", "labels: no label {key: 'env', value: 'qa'} in org 1")
+        ]

@@ -1,0 +1,101 @@
+"""Labels by key and value: one cached listing of the org's labels per process.
+
+A program may name labels as ``{"key": "env", "value": "prod"}``; check turns them into hrefs
+so that previews show real hrefs. Resolving many resources' labels costs one collection GET,
+not one request per label: the listing is kept for a short, bounded time, and listed again
+once when a pair is missing from it (a label created since).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pairing_provider.client import PCEClient
+from pairing_provider.config import Settings
+
+LISTING_MAX_AGE_SECONDS = 60.0
+RELIST_ON_MISS_AFTER_SECONDS = 2.0
+
+
+def is_label_pair(item: Any) -> bool:
+    return isinstance(item, Mapping) and set(item) == {"key", "value"}
+
+
+def describe_pair(item: Mapping[str, Any]) -> str:
+    return f"{{key: {item['key']!r}, value: {item['value']!r}}}"
+
+
+class LabelDirectory:
+    """The org's labels indexed by (key, value), refreshed at most every so often."""
+
+    def __init__(
+        self,
+        client: PCEClient,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_age: float = LISTING_MAX_AGE_SECONDS,
+    ) -> None:
+        self._client = client
+        self._clock = clock
+        self._max_age = max_age
+        self._lock = threading.Lock()
+        self._index: dict[tuple[str, str], dict[str, Any]] = {}
+        self._listed_at: float | None = None
+
+    def _relist(self) -> None:
+        labels = self._client.list_labels()
+        self._index = {(label.get("key"), label.get("value")): label for label in labels}
+        self._listed_at = self._clock()
+
+    def _age(self) -> float:
+        return float("inf") if self._listed_at is None else self._clock() - self._listed_at
+
+    def find(self, key: str, value: str) -> dict[str, Any] | None:
+        """The label with exactly this key and value, or None."""
+        with self._lock:
+            if self._age() > self._max_age:
+                self._relist()
+            label = self._index.get((key, value))
+            if label is None and self._age() > RELIST_ON_MISS_AFTER_SECONDS:
+                self._relist()
+                label = self._index.get((key, value))
+            return label
+
+    def all(self) -> list[dict[str, Any]]:
+        with self._lock:
+            if self._age() > self._max_age:
+                self._relist()
+            return list(self._index.values())
+
+
+_directories: dict[Settings, LabelDirectory] = {}
+_directories_lock = threading.Lock()
+
+
+def directory_for(client: PCEClient) -> LabelDirectory:
+    """The process-wide label directory for this client's PCE and org."""
+    with _directories_lock:
+        directory = _directories.get(client.settings)
+        if directory is None:
+            directory = _directories[client.settings] = LabelDirectory(client)
+        return directory
+
+
+def resolve_label_pairs(
+    labels: list[Any], find: Callable[[str, str], dict[str, Any] | None]
+) -> tuple[list[Any], list[str]]:
+    """Replace every ``{"key", "value"}`` entry with ``{"href"}``; list the pairs not found."""
+    resolved, missing = [], []
+    for item in labels:
+        if not is_label_pair(item):
+            resolved.append(item)
+            continue
+        label = find(item["key"], item["value"])
+        if label is None:
+            missing.append(describe_pair(item))
+        else:
+            resolved.append({"href": label["href"]})
+    return resolved, missing
