@@ -12,11 +12,13 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from pairing_provider.config import Settings
@@ -26,6 +28,7 @@ from pairing_provider.errors import (
     PCEError,
     error_class_for,
 )
+from pairing_provider.pacing import pacer_for
 
 log = logging.getLogger("pairing_provider")
 
@@ -58,9 +61,16 @@ class RetryPolicy:
         self.max_retries = max_retries
         self._rng = rng or random.Random()
 
-    def is_retryable(self, method: str, response: requests.Response | None) -> bool:
+    def is_retryable(
+        self,
+        method: str,
+        response: requests.Response | None,
+        failure: requests.RequestException | None = None,
+    ) -> bool:
         if response is None:
-            return method in IDEMPOTENT_METHODS
+            if isinstance(failure, requests.exceptions.SSLError):
+                return False  # a certificate problem does not go away by asking again
+            return method in IDEMPOTENT_METHODS or not request_was_sent(failure)
         if response.status_code == 429:
             return True
         if method not in IDEMPOTENT_METHODS:
@@ -77,6 +87,16 @@ class RetryPolicy:
         # Full jitter: spreads the retries of concurrent workers instead of syncing them.
         ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
         return self._rng.uniform(0, ceiling)
+
+
+def request_was_sent(failure: requests.RequestException | None) -> bool:
+    """False when the failure happened before any byte of the request left (no connection
+    could be made, or TLS was refused): such a request is safe to send again, even a POST."""
+    if isinstance(failure, requests.exceptions.SSLError | requests.exceptions.ConnectTimeout):
+        return False
+    reason = failure.args[0] if failure is not None and failure.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
@@ -130,6 +150,19 @@ class PCEClient:
         self._sleep = sleep
         self._clock = clock
         self._session = self._new_session(settings)
+        self._pacer = pacer_for(
+            settings.pce_host,
+            settings.api_key_username,
+            settings.max_requests_per_minute,
+            settings.rate_window,
+        )
+        self._operation = threading.local()  # each gRPC worker thread runs its own operation
+        if settings.insecure:
+            log.warning(
+                "TLS certificate verification is OFF for %s (illumio:insecure): use "
+                "illumio:caFile to trust a private CA instead",
+                settings.pce_host,
+            )
 
     def __repr__(self) -> str:
         return f"PCEClient(pce_host={self.settings.pce_host!r}, org_id={self.settings.org_id})"
@@ -158,6 +191,22 @@ class PCEClient:
 
     # -- the one place requests are sent -------------------------------------------------------
 
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        """One provider operation: every request and retry in it shares one deadline."""
+        if getattr(self._operation, "deadline", None) is not None:
+            yield  # nested: the outer operation's deadline holds
+            return
+        self._operation.deadline = self._clock() + self.settings.operation_timeout
+        try:
+            yield
+        finally:
+            self._operation.deadline = None
+
+    def _deadline(self) -> float:
+        deadline = getattr(self._operation, "deadline", None)
+        return deadline if deadline is not None else self._clock() + self.settings.operation_timeout
+
     def request(
         self,
         method: str,
@@ -169,14 +218,14 @@ class PCEClient:
     ) -> requests.Response:
         """Send one API call with retries; return the successful response or raise PCEError."""
         url = self.settings.api_url + path
-        deadline = self._clock() + self.settings.operation_timeout
+        deadline = self._deadline()
         attempt = 0
         while True:
             response, failure = self._send_once(method, url, json_body, params, headers)
             if failure is None and response is not None and response.status_code < 400:
                 return response
             if attempt >= self.retry_policy.max_retries or not self.retry_policy.is_retryable(
-                method, response
+                method, response, failure
             ):
                 raise self._error(method, path, response, failure, attempt)
             attempt += 1
@@ -204,6 +253,7 @@ class PCEClient:
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
     ) -> tuple[requests.Response | None, requests.RequestException | None]:
+        self._pacer.acquire()
         try:
             response = self._session.request(
                 method,
@@ -212,6 +262,9 @@ class PCEClient:
                 params=params,
                 headers=headers,
                 timeout=self.settings.request_timeout,
+                # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE
+                # override a session-level CA file (psf/requests#3829).
+                verify=self.settings.verify,
             )
         except requests.RequestException as exc:
             return None, exc
@@ -238,7 +291,13 @@ class PCEClient:
             # The exception text names the URL and the reason; never the credentials.
             reason = f"{type(failure).__name__}: {failure}"
             detail = "; ".join(filter(None, [reason, tried, note]))
-            return PCEConnectionError(status=0, method=method, path=path, detail=detail)
+            return PCEConnectionError(
+                status=0,
+                method=method,
+                path=path,
+                detail=detail,
+                maybe_processed=request_was_sent(failure),
+            )
         return error_class_for(response.status_code)(
             status=response.status_code,
             method=method,
@@ -274,7 +333,7 @@ class PCEClient:
                 detail="the PCE did not start an asynchronous collection job",
             )
         wait = retry_after_seconds(started) or 0.0
-        deadline = self._clock() + self.settings.operation_timeout
+        deadline = self._deadline()
         while True:
             self._sleep(wait)
             poll = self.request("GET", job_href)

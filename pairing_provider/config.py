@@ -38,6 +38,10 @@ SOURCES: tuple[SettingSource, ...] = (
     SettingSource("request_timeout", "requestTimeout", "ILLUMIO_REQUEST_TIMEOUT"),
     SettingSource("max_retries", "maxRetries", "ILLUMIO_MAX_RETRIES"),
     SettingSource("operation_timeout", "operationTimeout", "ILLUMIO_OPERATION_TIMEOUT"),
+    SettingSource(
+        "max_requests_per_minute", "maxRequestsPerMinute", "ILLUMIO_MAX_REQUESTS_PER_MINUTE"
+    ),
+    SettingSource("rate_window", "rateWindow", "ILLUMIO_RATE_WINDOW"),
 )
 CONFIG_NAMESPACE = "illumio"
 
@@ -79,6 +83,11 @@ class Settings(BaseModel):
     request_timeout: float = Field(default=30.0, gt=0, le=3600)
     max_retries: int = Field(default=5, ge=0, le=100)
     operation_timeout: float = Field(default=300.0, gt=0, le=86400)
+    # The PCE allows 500 requests per minute per API key; stay a little under it.
+    max_requests_per_minute: int = Field(default=450, ge=1, le=1_000_000)
+    # Seconds the limit above counts over: 60 for a PCE (only a simulator started with
+    # --rate-window has another).
+    rate_window: float = Field(default=60.0, gt=0, le=3600)
 
     @field_validator("pce_host")
     @classmethod

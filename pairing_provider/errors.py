@@ -6,6 +6,8 @@ method, the path, the status, the PCE's own error tokens and its Request-ID.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class IllumioError(Exception):
     """Base class of every error this package raises."""
@@ -79,7 +81,15 @@ class RateLimitedError(PCEError):
 
 
 class PCEConnectionError(PCEError):
-    """The request never got an HTTP answer (connection refused or dropped, timeout, TLS)."""
+    """The request never got an HTTP answer (connection refused or dropped, timeout, TLS).
+
+    ``maybe_processed`` is False when the request cannot have reached the PCE (no
+    connection, TLS refused): only then is a lost POST known not to have created anything.
+    """
+
+    def __init__(self, *, maybe_processed: bool = True, **fields: Any) -> None:
+        self.maybe_processed = maybe_processed
+        super().__init__(**fields)
 
 
 class JobFailedError(PCEError):

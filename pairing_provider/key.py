@@ -30,6 +30,7 @@ from pairing_provider.models import PROFILE_HREF, normalise_live
 from pairing_provider.provider_base import (
     IllumioResourceProvider,
     contains_unknown,
+    pce_operation,
     without_provider,
 )
 
@@ -64,7 +65,9 @@ def parse_rfc3339(text: str) -> datetime:
 
 def canonical_json(value: Any) -> str:
     """Triggers compared by value: key order and 1 vs 1.0 (gRPC floats) do not count."""
-    return json.dumps(_integral_floats_as_ints(value), sort_keys=True, separators=(",", ":"))
+    return json.dumps(
+        _integral_floats_as_ints(value), sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
 
 
 def _integral_floats_as_ints(value: Any) -> Any:
@@ -193,11 +196,13 @@ class PairingKeyProvider(IllumioResourceProvider):
             changes=bool(replaces), replaces=replaces, stables=[], delete_before_replace=False
         )
 
+    @pce_operation
     def create(self, props: dict[str, Any]) -> CreateResult:
         href = props["pairing_profile_href"]
+        # The GET first: if it fails, no key was made for nothing.
+        lifespan = normalise_live(self.client.get_pairing_profile(href))["key_lifespan"]
         generated = now().replace(microsecond=0)  # before the POST: expiry errs on the early side
         code = self.client.generate_pairing_key(href)
-        lifespan = normalise_live(self.client.get_pairing_profile(href))["key_lifespan"]
         outs = key_outputs(self.client.settings.pce_host, href, code, generated, lifespan)
         # A random id: unique even for two keys made in the same second (create-before-delete),
         # and nothing in it derives from the secret code.
@@ -205,6 +210,7 @@ class PairingKeyProvider(IllumioResourceProvider):
             f"{href}/pairing_keys/{uuid.uuid4().hex}", {**without_provider(props), **outs}
         )
 
+    @pce_operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
             self.client.get_pairing_profile(props["pairing_profile_href"])

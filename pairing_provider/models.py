@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -90,10 +91,19 @@ def _none_is_empty(value: Any) -> Any:
     return "" if value is None else value
 
 
+def _clean_text(value: str) -> str:
+    """Text a PCE can store: no NUL, no lone UTF-16 surrogate (not even encodable as UTF-8)."""
+    if "\x00" in value or any(0xD800 <= ord(char) <= 0xDFFF for char in value):
+        raise PydanticCustomError("text", "must be valid Unicode text without NUL characters")
+    return value
+
+
 KeyLimit = Annotated[int | str, BeforeValidator(_key_limit)]
 LabelRefs = Annotated[list[dict[str, str]], BeforeValidator(_label_refs)]
-Text255 = Annotated[StrictStr, Field(max_length=255)]
-NonEmptyText255 = Annotated[StrictStr, Field(min_length=1, max_length=255)]
+Text255 = Annotated[StrictStr, Field(max_length=255), AfterValidator(_clean_text)]
+NonEmptyText255 = Annotated[
+    StrictStr, Field(min_length=1, max_length=255), AfterValidator(_clean_text)
+]
 OptionalText = Annotated[NonEmptyText255 | None, BeforeValidator(_empty_is_none)]
 
 

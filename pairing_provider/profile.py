@@ -6,6 +6,7 @@ server-side timestamps), delete 1. The resource id is the profile's href.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pulumi
@@ -20,7 +21,13 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 from pydantic import StrictBool, TypeAdapter, ValidationError
 
-from pairing_provider.errors import IllumioError, NotAcceptableError, NotFoundError, PCEError
+from pairing_provider.errors import (
+    IllumioError,
+    NotAcceptableError,
+    NotFoundError,
+    PCEConnectionError,
+    PCEError,
+)
 from pairing_provider.labels import directory_for, is_label_pair, resolve_label_pairs
 from pairing_provider.models import (
     READ_ONLY_FIELDS,
@@ -33,8 +40,11 @@ from pairing_provider.models import (
 from pairing_provider.provider_base import (
     IllumioResourceProvider,
     contains_unknown,
+    pce_operation,
     without_provider,
 )
+
+log = logging.getLogger("pairing_provider")
 
 ADOPT_EXISTING = "adopt_existing"
 NAME_TAKEN = "name_must_be_unique"
@@ -46,6 +56,16 @@ _adopt_flag = TypeAdapter(StrictBool)
 
 class PairingProfileError(PCEError):
     """Creating the profile failed for a reason the program can fix."""
+
+
+AMBIGUOUS_STATUSES = frozenset({502, 503, 504})
+
+
+def is_ambiguous(error: PCEError) -> bool:
+    """No clear answer: the request may or may not have been carried out."""
+    if isinstance(error, PCEConnectionError):
+        return error.maybe_processed
+    return error.status in AMBIGUOUS_STATUSES
 
 
 def validate_inputs(news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -135,16 +155,39 @@ class PairingProfileProvider(IllumioResourceProvider):
             changes=bool(changed), replaces=[], stables=[], delete_before_replace=False
         )
 
+    @pce_operation
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = spec_of(props)
         adopt = bool(props.get(ADOPT_EXISTING, False))
         try:
-            body = self.client.create_pairing_profile(spec.api_body())
+            body = self._post_once(spec)
         except NotAcceptableError as exc:
             if NAME_TAKEN not in exc.tokens:
                 raise
             body = self._take_over_existing(spec, adopt, exc)
         return CreateResult(body["href"], outputs(spec, body, adopt))
+
+    def _post_once(self, spec: PairingProfileSpec) -> dict[str, Any]:
+        """POST the profile, never blindly twice: one resource is one profile, always.
+
+        When the answer to a POST is lost (dropped connection, timeout, gateway error) the PCE
+        may have created the profile. Look it up by exact name: the same settings mean it is
+        ours, so take it; otherwise the POST did not land as ours, so send it again.
+        """
+        attempts = self.client.settings.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.client.create_pairing_profile(spec.api_body())
+            except PCEError as exc:
+                if not is_ambiguous(exc) or attempt == attempts:
+                    raise
+                log.warning("create of %r got no clear answer (%s): looking it up", spec.name, exc)
+                existing = self.find_by_exact_name(spec.name)
+                if existing is not None and normalise_live(existing) == spec.model_dump():
+                    return existing
+                # Not there: send again. There with other settings: the next POST gets
+                # name_must_be_unique, which create handles like any taken name.
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _take_over_existing(
         self, spec: PairingProfileSpec, adopt: bool, refusal: NotAcceptableError
@@ -186,6 +229,7 @@ class PairingProfileProvider(IllumioResourceProvider):
         self.client.update_pairing_profile(href, spec.api_body(differing))
         return self.client.get_pairing_profile(href)
 
+    @pce_operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
             body = self.client.get_pairing_profile(id_)
@@ -197,11 +241,13 @@ class PairingProfileProvider(IllumioResourceProvider):
         inputs = {**{k: v for k, v in live.items() if v is not None}, ADOPT_EXISTING: adopt}
         return ReadResult(id_, {**live, **read_only_values(body), ADOPT_EXISTING: adopt}, inputs)
 
+    @pce_operation
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         spec = spec_of(news)
         body = self._apply(id_, spec, normalise_live(olds), olds)
         return UpdateResult(outputs(spec, body, bool(news.get(ADOPT_EXISTING, False))))
 
+    @pce_operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         try:
             self.client.delete_pairing_profile(id_)

@@ -1,13 +1,15 @@
 """What every provider of this package shares: connection settings from ``configure``.
 
 A dynamic provider is pickled (dill) into every resource's state. Ours pickle by reference to
-their importable class and carry no instance state (``__getstate__`` is empty), so no setting,
-and above all no API secret, can travel into a Pulumi state file.
+their importable class and carry no instance state (see ``__reduce__``), so no setting, and
+above all no API secret, can travel into a Pulumi state file.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown
@@ -17,6 +19,7 @@ from pairing_provider.config import Settings
 from pairing_provider.errors import ConfigurationError
 
 PROVIDER_KEY = "__provider"
+Method = TypeVar("Method", bound=Callable[..., Any])
 
 
 class IllumioResourceProvider(ResourceProvider):
@@ -45,21 +48,42 @@ class IllumioResourceProvider(ResourceProvider):
             self._settings = Settings.load()  # configure was not called: environment only
         return client_for(self._settings)
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        # Pickled as "call this class with no arguments": no instance state at all, so no
+        # setting can travel into state. And no dict is pickled, which matters: the SDK's
+        # serialize_provider (3.272) wraps pickle's dict writer once more on every call and
+        # never unwraps it, so after ~1000 resources any pickled dict hits RecursionError.
+        return (type(self), ())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
+def pce_operation(method: Method) -> Method:
+    """Run a provider method as one client operation: its requests share one deadline."""
+
+    @functools.wraps(method)
+    def wrapper(self: IllumioResourceProvider, *args: Any, **kwargs: Any) -> Any:
+        with self.client.operation():
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def contains_unknown(value: Any) -> bool:
-    """True when a preview value is, or holds, a not-yet-known value."""
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains_unknown(item) for item in value)
+    """True when a preview value is, or holds, a not-yet-known value.
+
+    Iterative, so a hostile, deeply nested input cannot exhaust the recursion limit.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Unknown):
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
     return False
 
 

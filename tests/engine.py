@@ -60,6 +60,7 @@ import asyncio
 import base64
 import json
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -204,8 +205,20 @@ def serialized(provider: ResourceProvider) -> str:
     before calling the provider (``acceptSecrets=False``), so the wire carries the plain string
     returned here.
     """
-    text, _contains_secrets = _serialize(True, serialize_provider, provider)
+    # serialize_provider swaps pickle.Pickler globally while it runs, so two threads at once
+    # corrupt each other. It also wraps pickle._Pickler._batch_setitems once more on every
+    # call and never restores it (SDK 3.272), so a test process that serializes thousands of
+    # times would hit RecursionError for any provider that pickles a dict: restore it here.
+    with _SERIALIZE_LOCK:
+        original = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+        try:
+            text, _contains_secrets = _serialize(True, serialize_provider, provider)
+        finally:
+            pickle._Pickler._batch_setitems = original  # type: ignore[attr-defined]
     return text
+
+
+_SERIALIZE_LOCK = threading.Lock()
 
 
 def secret(value: Any) -> dict[str, Any]:

@@ -54,8 +54,8 @@ def test_create_issues_a_code_and_renders_the_scripts(
     code = outs["activation_code"]
     assert issued_codes(simulator) == [code]
     assert [(r["method"], r["path"]) for r in simulator.requests()] == [
-        ("POST", f"/api/v2{href}/pairing_key"),
         ("GET", f"/api/v2{href}"),
+        ("POST", f"/api/v2{href}/pairing_key"),
     ]
     assert code not in created.id
     generated = parse_rfc3339(outs["generated_at"])

@@ -312,3 +312,12 @@ def test_key_value_labels_resolve_with_one_listing_for_many_resources(
         assert missing.failures == [
             ("labels", "labels: no label {key: 'env', value: 'qa'} in org 1")
         ]
+
+
+def test_a_thousand_resources_can_be_serialized() -> None:
+    """serialize_provider (SDK 3.272) nests pickle's dict writer once per call; a provider
+    that pickled any dict would fail with RecursionError after ~1000 resources."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    texts = {serialize_provider(PairingProfileProvider()) for _ in range(1500)}
+    assert len(texts) == 1

@@ -1,0 +1,250 @@
+"""Breaking things on purpose: rate limits, faults, lost answers, restarts, TLS.
+
+Every scenario runs through the engine protocol against the simulator's fault injection, and
+checks both that the operation completed and that the PCE holds exactly what the program says.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from conftest import API_SECRET, API_USER, stack_config
+from pairing_provider.client import PCEClient, retry_after_seconds
+from pairing_provider.config import Settings
+from pairing_provider.pacing import RequestPacer
+from pairing_provider.profile import PairingProfileProvider
+from pairing_provider.simulator import Simulator
+from tests.engine import Engine, EngineError
+
+PROVIDER = PairingProfileProvider()
+
+
+@pytest.fixture(scope="module")
+def engine(simulator_server: Simulator) -> Iterator[Engine]:
+    with Engine() as running:
+        running.configure(stack_config(simulator_server, maxRetries="4"))
+        yield running
+
+
+def up(engine: Engine, **inputs: Any) -> tuple[str, dict[str, Any]]:
+    checked = engine.check(PROVIDER, {}, inputs)
+    assert checked.failures == []
+    created = engine.create(PROVIDER, checked.inputs)
+    return created.id, created.outs
+
+
+def profiles(client: PCEClient) -> list[dict[str, Any]]:
+    return client.list_pairing_profiles()
+
+
+def timed(action: Any) -> float:
+    started = time.monotonic()
+    action()
+    return time.monotonic() - started
+
+
+def test_429_storm_every_operation_waits_what_was_asked(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=429, retry_after=1)
+    started = time.monotonic()
+    href, outs = up(engine, name="a", enabled=True)
+    assert time.monotonic() - started >= 1.0
+
+    simulator.add_fault(method="GET", path="pairing_profiles/", status=429, retry_after=1)
+    assert timed(lambda: engine.read(PROVIDER, href, outs)) >= 1.0
+
+    news = engine.check(PROVIDER, outs, {"name": "a", "enabled": False}).inputs
+    simulator.add_fault(method="PUT", status=429, retry_after=1)
+    assert timed(lambda: engine.update(PROVIDER, href, outs, news)) >= 1.0
+
+    simulator.add_fault(method="DELETE", status=429, retry_after=1)
+    assert timed(lambda: engine.delete(PROVIDER, href, outs)) >= 1.0
+    assert profiles(client) == []
+    assert [r["status"] for r in simulator.requests()].count(429) == 4
+
+
+def test_retry_after_as_an_http_date() -> None:
+    response = requests.Response()
+    response.headers["Retry-After"] = formatdate(time.time() + 30, usegmt=True)
+    assert 28 <= (retry_after_seconds(response) or 0) <= 30
+    response.headers["Retry-After"] = "soon"
+    assert retry_after_seconds(response) is None
+
+
+def test_503_bursts_and_dropped_connections_on_get_put_delete(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    href, outs = up(engine, name="web", enabled=True)
+    simulator.add_fault(method="GET", path="pairing_profiles/", status=503, count=2)
+    simulator.add_fault(method="GET", path="pairing_profiles/", drop_connection=True)
+    assert engine.read(PROVIDER, href, outs).id == href
+
+    news = engine.check(PROVIDER, outs, {"name": "web", "enabled": True, "key_lifespan": 60}).inputs
+    simulator.add_fault(method="PUT", drop_connection=True)
+    simulator.add_fault(method="PUT", status=502)
+    updated = engine.update(PROVIDER, href, outs, news)
+    assert updated["key_lifespan"] == 60
+
+    simulator.add_fault(method="DELETE", status=504, count=2)
+    simulator.add_fault(method="DELETE", drop_connection=True, when="after")
+    engine.delete(PROVIDER, href, updated)  # the retry meets a 404: already gone is success
+    assert profiles(client) == []
+    assert [r["method"] for r in simulator.requests()].count("POST") == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"drop_connection": True, "when": "after"},  # processed, answer lost
+        {"status": 504, "when": "after"},  # processed, gateway timed out
+        {"drop_connection": True, "when": "before"},  # never reached the PCE
+        {"status": 503, "when": "before"},
+    ],
+)
+def test_lost_post_answer_never_duplicates_the_profile(
+    engine: Engine, simulator: Simulator, client: PCEClient, fault: dict[str, Any]
+) -> None:
+    simulator.add_fault(method="POST", path="pairing_profiles$", **fault)
+    href, outs = up(engine, name="web", enabled=True, key_lifespan=300)
+    [only] = profiles(client)
+    assert only["href"] == href
+    assert outs["key_lifespan"] == 300
+    created = [r for r in simulator.requests() if r["method"] == "POST" and r["status"] == 201]
+    assert len(created) == (0 if fault["when"] == "after" else 1)
+
+
+def test_lost_post_answer_with_a_different_profile_of_that_name(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    existing = client.create_pairing_profile({"name": "web", "enabled": False})["href"]
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=503)
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, checked.inputs)
+    assert existing in caught.value.last_line  # not silently taken over: it is not ours
+    assert len(profiles(client)) == 1
+
+
+def test_pacing_keeps_a_busy_stack_under_the_rate_limit() -> None:
+    """200 profiles created, updated and deleted through the 4-worker server, with the PCE's
+    500/min limit scaled down to 50 per second (same behaviour, 60 times faster)."""
+    count = 200
+    with (
+        Simulator(
+            api_key_username=API_USER, api_key_secret=API_SECRET, rate_limit=50, rate_window=1.0
+        ) as sim,
+        Engine() as engine,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        engine.configure(stack_config(sim, maxRequestsPerMinute="45", rateWindow="1"))
+
+        def create(i: int) -> tuple[str, dict[str, Any]]:
+            inputs = engine.check(PROVIDER, {}, {"name": f"p{i:03d}", "enabled": True}).inputs
+            return engine.create(PROVIDER, inputs)
+
+        created = list(pool.map(create, range(count)))
+
+        def update(item: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+            href, outs = item
+            news = {"name": outs["name"], "enabled": True, "description": "v2"}
+            return engine.update(PROVIDER, href, outs, engine.check(PROVIDER, outs, news).inputs)
+
+        updated = list(pool.map(update, created))
+        client = PCEClient(
+            Settings(pce_host=sim.url, api_key_username=API_USER, api_key_secret=API_SECRET)
+        )
+        live = client.list_pairing_profiles()
+        assert sorted(p["name"] for p in live) == [f"p{i:03d}" for i in range(count)]
+        assert {p["description"] for p in live} == {"v2"}
+        assert {u["href"] for u in updated} == {p["href"] for p in live}
+
+        list(pool.map(lambda item: engine.delete(PROVIDER, item[0], item[1]), created))
+        statuses = [r["status"] for r in sim.requests()]
+        assert statuses.count(429) == 0
+        assert len(statuses) == count * 4 + 1  # and the listing above
+        sim.clear_requests()
+        assert client.list_pairing_profiles() == []
+
+
+def test_pacer_spaces_requests_across_threads() -> None:
+    now = [0.0]
+    pacer = RequestPacer(
+        3, 10.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+    )
+    waits = [pacer.acquire() for _ in range(7)]
+    assert waits == [0, 0, 0, 10.0, 0, 0, 10.0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_simulator_restart_mid_stack(tmp_path: Path) -> None:
+    port, data_file = free_port(), tmp_path / "pce.json"
+
+    def pce() -> Simulator:
+        return Simulator(
+            api_key_username=API_USER, api_key_secret=API_SECRET, port=port, data_file=data_file
+        )
+
+    with Engine() as engine:
+        with pce() as first:
+            engine.configure(stack_config(first))
+            href, outs = up(engine, name="web", enabled=True)
+        with pce() as second:  # the PCE came back: same data, the old connections are gone
+            read = engine.read(PROVIDER, href, outs)
+            assert read.id == href
+            news = engine.check(PROVIDER, outs, {"name": "web", "enabled": False}).inputs
+            updated = engine.update(PROVIDER, href, read.outs, news)
+            assert updated["enabled"] is False
+            assert [r["method"] for r in second.requests()] == ["GET", "PUT", "GET"]
+
+
+def test_tls_self_signed_pce_is_refused_by_default_and_trusted_with_ca_file() -> None:
+    with Simulator(api_key_username=API_USER, api_key_secret=API_SECRET, tls=True) as sim:
+        assert sim.url.startswith("https://")
+        with Engine() as strict:
+            strict.configure(stack_config(sim))
+            inputs = strict.check(PROVIDER, {}, {"name": "web", "enabled": True}).inputs
+            with pytest.raises(EngineError) as caught:
+                strict.create(PROVIDER, inputs)
+            assert "PCEConnectionError" in caught.value.last_line
+            assert "CERTIFICATE_VERIFY_FAILED" in caught.value.last_line
+            # Refused before anything was sent: not an ambiguous create, no look-up, no retry.
+            assert "POST /orgs/1/pairing_profiles failed" in caught.value.last_line
+            assert "; after" not in caught.value.last_line
+        assert sim.requests() == []
+
+        with Engine() as trusting:
+            trusting.configure(stack_config(sim, caFile=str(sim.cert_path)))
+            href = trusting.create(PROVIDER, inputs).id
+            assert href.startswith("/orgs/1/pairing_profiles/")
+
+        with Engine() as insecure:
+            insecure.configure(stack_config(sim, insecure="true"))
+            assert insecure.read(PROVIDER, href, {"name": "web"}).id == href
+        assert "TLS certificate verification is OFF" in insecure.stderr_text()
+
+
+def test_operation_deadline_says_what_was_tried(simulator: Simulator, settings: Settings) -> None:
+    client = PCEClient(
+        Settings.model_validate({**dict(settings), "operation_timeout": 1.5, "max_retries": 10})
+    )
+    simulator.add_fault(method="GET", status=503, retry_after=1, count=10)
+    with pytest.raises(Exception, match=r"gave up: the next retry would pass the 1.5s") as caught:
+        with client.operation():
+            client.list_pairing_profiles()
+    assert "HTTP 503" in str(caught.value)
+    assert "after 1 retry" in str(caught.value)
