@@ -1,0 +1,208 @@
+"""The examples: the fleet program run in-process against the simulator, and the CI workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import runpy
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from conftest import issued_codes, stack_config
+from pairing_provider.client import PCEClient
+from pairing_provider.simulator import Simulator
+from tests.pulumi_mocks import EngineLikeMonitor, ProviderBackedMocks
+
+ROOT = Path(__file__).resolve().parent.parent
+FLEET = ROOT / "examples" / "fleet"
+WORKFLOW = ROOT / "examples" / "github-actions" / "preview.yml"
+PROJECT = "pairing-provider"  # Pulumi.yaml's name: the namespace of the fleet's own config
+KEY_TYPE = "pulumi-python:dynamic/illumio:PairingKey"
+ENVIRONMENTS = {
+    # name: (enforcement_mode, key_lifespan, allowed_uses_per_key)
+    "prod": ("full", 86400, 50),
+    "staging": ("visibility_only", 7 * 86400, "unlimited"),
+}
+
+
+def load_seed_labels() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("seed_labels", FLEET / "seed_labels.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+seed_labels = load_seed_labels()
+
+
+def resolve(output: pulumi.Output[Any]) -> tuple[Any, bool]:
+    """An output's value and whether it is secret."""
+
+    async def both() -> tuple[Any, bool]:
+        return await output.future(), await output.is_secret()
+
+    return asyncio.get_event_loop().run_until_complete(both())
+
+
+@pytest.fixture
+def monitor(simulator: Simulator) -> Iterator[EngineLikeMonitor]:
+    mocks = ProviderBackedMocks(stack_config(simulator))
+    recording = EngineLikeMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="dev", preview=False, monitor=recording)
+    yield recording
+    pulumi.runtime.set_all_config({})  # the stack config below must not leak into other tests
+
+
+@pytest.fixture
+def exports(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What the program passes to ``pulumi.export``, by name."""
+    recorded: dict[str, Any] = {}
+    real_export = pulumi.export
+
+    def export(name: str, value: Any) -> None:
+        recorded[name] = value
+        real_export(name, value)
+
+    monkeypatch.setattr(pulumi, "export", export)
+    return recorded
+
+
+def run_fleet(config: dict[str, str]) -> None:
+    """Run examples/fleet as ``pulumi up`` would, with this stack config (``rotation`` etc.)."""
+    pulumi.runtime.set_all_config({f"{PROJECT}:{key}": value for key, value in config.items()})
+    runpy.run_path(str(FLEET / "__main__.py"), run_name="__main__")
+
+
+def seed(client: PCEClient) -> dict[tuple[str, str], str]:
+    """The fleet's labels in the simulator, created by the example's own seeding code."""
+    seed_labels.seed(client)
+    return {(label["key"], label["value"]): label["href"] for label in client.list_labels()}
+
+
+def test_fleet_exports_profiles_secret_codes_and_cloud_init(
+    monitor: EngineLikeMonitor,
+    exports: dict[str, Any],
+    client: PCEClient,
+    simulator: Simulator,
+) -> None:
+    labels = seed(client)
+    run_fleet({"rotation": "2026-11"})
+
+    assert set(exports) == {
+        f"{env}_{name}"
+        for env in ENVIRONMENTS
+        for name in ("profile_href", "key_expires_at", "activation_code", "cloud_init")
+    }
+    resolved = {name: resolve(output) for name, output in exports.items()}
+    codes = issued_codes(simulator)
+    for env, (mode, lifespan, uses) in ENVIRONMENTS.items():
+        href, href_secret = resolved[f"{env}_profile_href"]
+        code, code_secret = resolved[f"{env}_activation_code"]
+        document, document_secret = resolved[f"{env}_cloud_init"]
+        expires_at, expires_secret = resolved[f"{env}_key_expires_at"]
+        assert (href_secret, code_secret, document_secret) == (False, True, True), env
+        assert not expires_secret and expires_at.endswith("Z")
+        assert code in codes
+
+        profile = client.get_pairing_profile(href)
+        assert profile["name"] == f"storefront-{env}"
+        assert profile["enabled"] is True
+        assert profile["enforcement_mode"] == mode
+        assert int(profile["key_lifespan"]) == lifespan
+        assert profile["allowed_uses_per_key"] in (uses, str(uses))
+        assert {label["href"] for label in profile["labels"]} == {
+            labels[("env", env)],
+            labels[("app", "storefront")],
+        }
+
+        # A VM's user_data: a cloud-config whose only command pairs with this profile's code.
+        assert document.startswith("#cloud-config\n")
+        cloud_config = yaml.safe_load(document)
+        assert list(cloud_config) == ["runcmd"]
+        [command] = cloud_config["runcmd"]
+        profile_id = href.rsplit("/", 1)[1]
+        server = simulator.url.split("://", 1)[1]
+        assert f"pair_script=pair.sh&profile_id={profile_id}" in command
+        assert command.endswith(f"--management-server {server} --activation-code {code}")
+
+    # Every label the program uses is one seed_labels creates, and every seeded one is used.
+    used = {label["href"] for p in client.list_pairing_profiles() for label in p["labels"]}
+    assert used == {labels[pair] for pair in seed_labels.FLEET_LABELS}
+
+
+def test_rotation_comes_from_stack_config_with_per_environment_override(
+    monitor: EngineLikeMonitor, exports: dict[str, Any], client: PCEClient
+) -> None:
+    seed(client)
+    run_fleet({"rotation": "2026-11", "rotation-prod": "2026-11-leak"})
+    resolve(exports["staging_activation_code"])
+    resolve(exports["prod_activation_code"])
+
+    def triggers(name: str) -> Any:
+        request = monitor.registration(KEY_TYPE, name)
+        return pulumi.runtime.rpc.deserialize_properties(request.object)["triggers"]
+
+    assert triggers("prod-key") == {"rotation": "2026-11-leak"}
+    assert triggers("staging-key") == {"rotation": "2026-11"}
+
+
+def test_fleet_requires_a_rotation_value(monitor: EngineLikeMonitor, client: PCEClient) -> None:
+    seed(client)
+    with pytest.raises(pulumi.ConfigMissingError, match=f"{PROJECT}:rotation"):
+        run_fleet({})
+
+
+def test_seed_labels_creates_only_the_missing_ones(client: PCEClient) -> None:
+    client.request("POST", "/orgs/1/labels", json_body={"key": "env", "value": "prod"})
+    client.request("POST", "/orgs/1/labels", json_body={"key": "env", "value": "production"})
+
+    created = seed_labels.seed(client)
+
+    assert {(label["key"], label["value"]) for label in created} == {
+        ("env", "staging"),
+        ("app", "storefront"),
+    }
+    assert seed_labels.seed(client) == []  # idempotent: a second run creates nothing
+    pairs = [(label["key"], label["value"]) for label in client.list_labels()]
+    assert sorted(pairs) == sorted([*seed_labels.FLEET_LABELS, ("env", "production")])
+
+
+def workflow() -> dict[Any, Any]:
+    document = yaml.safe_load(WORKFLOW.read_text())
+    assert isinstance(document, dict)
+    return document
+
+
+def test_preview_workflow_runs_on_pull_requests_with_comment_permission() -> None:
+    document = workflow()
+    # YAML 1.1 (PyYAML) reads the bare key `on` as True; GitHub reads it as "on".
+    triggers = document.get("on", document.get(True))
+    assert "pull_request" in triggers
+    assert document["permissions"]["pull-requests"] == "write"
+
+
+def test_preview_workflow_steps() -> None:
+    [job] = workflow()["jobs"].values()
+    steps = job["steps"]
+    uses = [step.get("uses", "").split("@")[0] for step in steps]
+    install = next(i for i, step in enumerate(steps) if "run" in step)
+    preview = uses.index("pulumi/actions")
+    # Check out, set up Python, install the requirements, then preview.
+    assert uses.index("actions/checkout") < uses.index("actions/setup-python") < install < preview
+    assert "pip install -r requirements.txt" in steps[install]["run"]
+
+    with_ = steps[preview]["with"]
+    assert with_["command"] == "preview"
+    assert with_["comment-on-pr"] is True
+    assert with_["diff"] is True
+    assert with_["stack-name"]
+    env = steps[preview]["env"]
+    assert env["ILLUMIO_API_KEY_SECRET"] == "${{ secrets.ILLUMIO_API_KEY_SECRET }}"
+    assert env["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
