@@ -63,6 +63,9 @@ class ProviderBackedMocks(pulumi.runtime.Mocks):
         return provider
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        # The dynamic provider server answers Configure with acceptSecrets=False, so the
+        # engine hands it secret inputs in plain text: do the same.
+        args.inputs = {key: rpc.unwrap_rpc_secret(value) for key, value in args.inputs.items()}
         provider = self._provider(args.inputs)
         if args.resource_id:  # Resource.get: the engine reads it
             read = provider.read(args.resource_id, args.inputs)

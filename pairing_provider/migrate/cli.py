@@ -1,0 +1,115 @@
+"""``python -m pairing_provider.migrate --from-terraform STATE [--out DIR]``.
+
+Everything is read, checked and rendered in memory before the first file is written, so an
+error leaves nothing behind; the files themselves are written through temporary names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pairing_provider.migrate.plan import Migration, plan_migration
+from pairing_provider.migrate.render import (
+    project_name,
+    render_program,
+    render_pulumi_yaml,
+    render_requirements,
+)
+from pairing_provider.migrate.report import render_report
+from pairing_provider.migrate.state import MigrationError, parse_state
+
+PROGRAM = "__main__.py"
+STDIN = "-"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    source_name = "stdin" if args.from_terraform == STDIN else Path(args.from_terraform).name
+    try:
+        migration = plan_migration(parse_state(_read(args.from_terraform)))
+        program = render_program(migration, source_name)
+        written = _emit(migration, program, args.out)
+    except MigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    sys.stderr.write(render_report(migration, source_name, written))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pairing_provider.migrate",
+        description=(
+            "Write a Pulumi program that adopts the pairing profiles (and replaces the pairing "
+            "keys) of a Terraform state, without recreating any profile."
+        ),
+    )
+    parser.add_argument(
+        "--from-terraform",
+        required=True,
+        metavar="STATE",
+        help="`terraform show -json` output or a terraform.tfstate file (version 4); - for stdin",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=(
+            "write DIR/__main__.py (plus Pulumi.yaml and requirements.txt when DIR is new or "
+            "empty) instead of printing the program; the report always goes to stderr"
+        ),
+    )
+    return parser
+
+
+def _read(source: str) -> bytes:
+    """Bytes: json.loads detects UTF-8, UTF-16 (PowerShell's `>`) and UTF-32 by itself."""
+    try:
+        if source == STDIN:
+            return sys.stdin.buffer.read()
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise MigrationError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def _emit(migration: Migration, program: str, out: Path | None) -> list[str]:
+    if out is None:
+        sys.stdout.write(program)
+        return []
+    files = {PROGRAM: program}
+    if _is_new(out):
+        files["Pulumi.yaml"] = render_pulumi_yaml(project_name(out))
+        files["requirements.txt"] = render_requirements()
+    elif not out.is_dir():
+        raise MigrationError(f"{out} exists and is not a directory")
+    elif (out / PROGRAM).exists():
+        raise MigrationError(f"{out / PROGRAM} exists: not overwriting it; choose a new --out")
+    return _write_all(out, files)
+
+
+def _is_new(out: Path) -> bool:
+    return not out.exists() or (out.is_dir() and not any(out.iterdir()))
+
+
+def _write_all(out: Path, files: dict[str, str]) -> list[str]:
+    """All the files or none: on a failure, remove what this call wrote (and made)."""
+    made_directory = not out.exists()
+    written: list[Path] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            target, temporary = out / name, out / f".{name}.migrate-tmp"
+            temporary.write_text(text, encoding="utf-8", newline="\n")
+            os.replace(temporary, target)
+            written.append(target)
+    except OSError as exc:
+        for path in [*written, *(out / f".{name}.migrate-tmp" for name in files)]:
+            path.unlink(missing_ok=True)
+        if made_directory and out.is_dir():
+            out.rmdir()
+        raise MigrationError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return [str(path) for path in written]

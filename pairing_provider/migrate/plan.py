@@ -1,0 +1,363 @@
+"""From Terraform resources to Pulumi declarations, with a record of what could not be mapped.
+
+Each ``illumio-core_pairing_profile`` goes through ``validate_inputs``, the check the provider
+itself runs, so the program gets exactly the values the provider will send and compare, and a
+value the PCE would refuse is reported now, with its address, instead of at ``pulumi up``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from pairing_provider.key import validate_key_inputs
+from pairing_provider.migrate.names import unique_names
+from pairing_provider.migrate.state import MigrationError, StateInstance, TerraformState
+from pairing_provider.models import READ_ONLY_FIELDS, SPEC_FIELDS, PairingProfileSpec
+from pairing_provider.profile import validate_inputs
+
+PROFILE_TYPE = "illumio-core_pairing_profile"
+KEYS_TYPE = "illumio-core_pairing_keys"
+PROVIDER_PREFIX = "illumio-core_"
+REQUIRED = ("name", "enabled")
+# Written even at their defaults: how long and how often a key works are what a reviewer of a
+# pairing profile looks for first, and Terraform's "unlimited" should stay visible as such.
+ALWAYS_WRITTEN = (*REQUIRED, "allowed_uses_per_key", "key_lifespan")
+DEFAULTS: dict[str, Any] = {
+    name: info.get_default(call_default_factory=True)
+    for name, info in PairingProfileSpec.model_fields.items()
+    if name not in REQUIRED
+}
+# Computed by the PCE (or by Terraform: `id`); never inputs.
+PROFILE_READ_ONLY = frozenset({"id", *READ_ONLY_FIELDS})
+DEPRECATED = {
+    "mode": "deprecated by the PCE in favour of enforcement_mode",
+    "mode_lock": "deprecated by the PCE in favour of enforcement_mode_lock",
+}
+KEYS_ATTRIBUTES = frozenset({"id", "pairing_profile_href", "token_count", "activation_tokens"})
+# Config getters by the type of the (normalised) value they stand for.
+SECRET_GETTERS = {
+    bool: "require_secret_bool",
+    int: "require_secret_int",
+    str: "require_secret",
+    list: "require_secret_object",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something in the state that the program does not carry over, and why."""
+
+    address: str
+    subject: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SecretInput:
+    """An input Terraform marked sensitive: read from stack config, not written in the code."""
+
+    config_key: str
+    getter: str
+    address: str
+    attribute: str
+
+    @property
+    def value_hint(self) -> str:
+        """How to write the value on `pulumi config set`'s command line."""
+        return " (as JSON)" if self.getter == "require_secret_object" else ""
+
+
+@dataclass(frozen=True)
+class ProfileDecl:
+    address: str
+    resource_name: str
+    href: str | None
+    args: dict[str, Any]  # keyword -> value, only those that differ from the defaults
+    secrets: dict[str, SecretInput] = field(default_factory=dict)
+
+    @property
+    def variable(self) -> str:
+        return f"{self.resource_name}_profile"
+
+
+@dataclass(frozen=True)
+class KeyDecl:
+    address: str
+    resource_name: str
+    profile_href: str
+    profile: ProfileDecl | None  # the declaration whose href it refers to, when in this state
+
+    @property
+    def variable(self) -> str:
+        return f"{self.resource_name}_key"
+
+
+@dataclass
+class Migration:
+    state: TerraformState
+    profiles: list[ProfileDecl]
+    keys: list[KeyDecl]
+    findings: list[Finding]
+    notes: list[str]
+    retired: list[str] = field(default_factory=list)  # not declared, still to leave Terraform
+
+    @property
+    def secrets(self) -> list[SecretInput]:
+        return [secret for profile in self.profiles for secret in profile.secrets.values()]
+
+    @property
+    def addresses(self) -> list[str]:
+        """Every address Terraform should forget (`terraform state rm`): the ones the program
+        takes over, and the retired ones, which Terraform must not destroy either."""
+        return [*(decl.address for decl in (*self.profiles, *self.keys)), *self.retired]
+
+
+def plan_migration(state: TerraformState) -> Migration:
+    """Map every pairing profile and key; raise ``MigrationError`` listing every problem."""
+    profiles_in = _managed(state, PROFILE_TYPE)
+    keys_in = _managed(state, KEYS_TYPE)
+    if not profiles_in and not keys_in:
+        raise MigrationError(
+            f"no {PROFILE_TYPE} or {KEYS_TYPE} resources in this state: nothing to migrate"
+        )
+    findings = _skipped(state)
+    errors = _repeated_addresses([*profiles_in, *keys_in])
+    profiles = _plan_profiles(profiles_in, findings, errors)
+    keys, retired = _plan_keys(keys_in, profiles, findings, errors)
+    if errors:
+        raise MigrationError("cannot migrate; nothing was written:\n  " + "\n  ".join(errors))
+    return Migration(state, profiles, keys, findings, _notes(profiles_in), retired)
+
+
+def _plan_profiles(
+    instances: list[StateInstance], findings: list[Finding], errors: list[str]
+) -> list[ProfileDecl]:
+    names = unique_names(instances)
+    profiles = []
+    for instance in instances:
+        decl, problems = _profile(instance, names[instance.address], findings)
+        profiles.append(decl)
+        errors += problems
+    errors += _duplicate_names(instances)
+    return profiles
+
+
+def _plan_keys(
+    instances: list[StateInstance],
+    profiles: list[ProfileDecl],
+    findings: list[Finding],
+    errors: list[str],
+) -> tuple[list[KeyDecl], list[str]]:
+    """The keys to declare, and the addresses of those not declared (``Migration.retired``)."""
+    names = unique_names(instances)
+    by_href = {decl.href: decl for decl in profiles if decl.href}
+    keys, retired = [], []
+    for instance in instances:
+        decl, problems = _key(instance, names[instance.address], by_href, findings)
+        if decl is None:
+            retired.append(instance.address)
+        else:
+            keys.append(decl)
+        errors += problems
+    return keys, retired
+
+
+def _managed(state: TerraformState, type_: str) -> list[StateInstance]:
+    return [
+        instance
+        for instance in state.instances
+        if instance.type == type_ and instance.mode == "managed" and not instance.deposed
+    ]
+
+
+def _repeated_addresses(instances: list[StateInstance]) -> list[str]:
+    """A state holds one current object per address; two would become two resources adopting
+    one profile."""
+    counts = Counter(instance.address for instance in instances)
+    return [f"{address}: appears {n} times in the state" for address, n in counts.items() if n > 1]
+
+
+def _skipped(state: TerraformState) -> list[Finding]:
+    """Illumio objects in the state that are out of this migration's reach."""
+    findings = []
+    for instance in state.instances:
+        if not instance.type.startswith(PROVIDER_PREFIX):
+            continue
+        if instance.mode == "data":
+            reason = "a data source reads, it manages nothing; use PairingProfile.get if needed"
+        elif instance.deposed:
+            reason = "a deposed object Terraform was about to destroy; not migrated"
+        elif instance.type not in (PROFILE_TYPE, KEYS_TYPE):
+            reason = "only pairing profiles and pairing keys are migrated; keep it in Terraform"
+        else:
+            continue
+        findings.append(Finding(instance.address, "", reason))
+    return findings
+
+
+# --- pairing profiles -------------------------------------------------------------------------
+
+
+def _profile(
+    instance: StateInstance, resource_name: str, findings: list[Finding]
+) -> tuple[ProfileDecl, list[str]]:
+    values = instance.values
+    candidate = {name: values[name] for name in SPEC_FIELDS if values.get(name) is not None}
+    inputs, failures = validate_inputs(candidate)
+    problems = [f"{instance.address}: {reason}" for _, reason in failures]
+    args = {} if problems else _explicit_args(inputs)
+    findings += _unmapped_attributes(instance)
+    if instance.tainted:
+        findings.append(
+            Finding(
+                instance.address,
+                "",
+                "tainted in Terraform (an apply failed part-way): it is adopted as it is; "
+                "check it in the PCE console",
+            )
+        )
+    secrets = {
+        name: _secret_input(instance, resource_name, name, value)
+        for name, value in args.items()
+        if name in instance.sensitive
+    }
+    href = values.get("href") or values.get("id")
+    decl = ProfileDecl(
+        instance.address, resource_name, href if isinstance(href, str) else None, args, secrets
+    )
+    return decl, problems
+
+
+def _explicit_args(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The ``ALWAYS_WRITTEN`` inputs and every other one that differs from its default, as
+    program values: labels as plain href strings, the shortest form the provider accepts."""
+    args = {}
+    for name in SPEC_FIELDS:
+        value = inputs[name]
+        if name in ALWAYS_WRITTEN or value != DEFAULTS[name]:
+            args[name] = [label["href"] for label in value] if name == "labels" else value
+    return args
+
+
+def _unmapped_attributes(instance: StateInstance) -> list[Finding]:
+    findings = []
+    for name, value in instance.values.items():
+        if name in SPEC_FIELDS or name in PROFILE_READ_ONLY or value in (None, "", [], {}):
+            continue
+        reason = DEPRECATED.get(name, "not an input of PairingProfile; left out")
+        findings.append(Finding(instance.address, name, reason))
+    return findings
+
+
+def _secret_input(
+    instance: StateInstance, resource_name: str, attribute: str, value: Any
+) -> SecretInput:
+    return SecretInput(
+        config_key=f"{resource_name}_{attribute}",
+        getter=SECRET_GETTERS[type(value)],
+        address=instance.address,
+        attribute=attribute,
+    )
+
+
+def _duplicate_names(instances: list[StateInstance]) -> list[str]:
+    """Two resources with one name would both adopt the same profile."""
+    by_name: dict[Any, list[StateInstance]] = defaultdict(list)
+    for instance in instances:
+        if isinstance(instance.values.get("name"), str):
+            by_name[instance.values["name"]].append(instance)
+    problems = []
+    for name, same in by_name.items():
+        if len(same) > 1:
+            shown = "(sensitive, not shown)" if any("name" in i.sensitive for i in same) else name
+            addresses = ", ".join(i.address for i in same)
+            problems.append(
+                f"{addresses}: share the name {shown!r}; a PCE org holds one profile per name, "
+                "so they cannot all be adopted (states of different orgs: migrate each apart)"
+            )
+    return problems
+
+
+def _notes(profiles: list[StateInstance]) -> list[str]:
+    """Program-wide caveats, said once."""
+    if any("ven_type" not in instance.values for instance in profiles):
+        return [
+            "ven_type: the Terraform provider does not track it, so the program leaves it at "
+            'its default "server". A profile whose VEN type is "endpoint" or '
+            '"specified_during_activation" in the PCE would be changed by `pulumi up`: add '
+            "ven_type=... to its declaration first."
+        ]
+    return []
+
+
+# --- pairing keys -----------------------------------------------------------------------------
+
+
+def _key(
+    instance: StateInstance,
+    resource_name: str,
+    by_href: dict[str, ProfileDecl],
+    findings: list[Finding],
+) -> tuple[KeyDecl | None, list[str]]:
+    """The key's declaration, or None when its profile is disabled: the PCE refuses to make a
+    key for a disabled profile, so declaring one would only make `pulumi up` fail."""
+    values = instance.values
+    href = values.get("pairing_profile_href")
+    _, failures = validate_key_inputs({"pairing_profile_href": href})
+    problems = [f"{instance.address}: {reason}" for _, reason in failures]
+    profile = by_href.get(href) if isinstance(href, str) else None
+    findings += _key_findings(instance, profile)
+    if profile is not None and profile.args.get("enabled") is False:
+        findings.append(
+            Finding(
+                instance.address,
+                "",
+                "its profile is disabled and the PCE makes no key for a disabled profile: no "
+                "PairingKey is declared (add one once the profile is enabled). Remove it from "
+                "Terraform all the same: destroying it would revoke every key of the profile.",
+            )
+        )
+        return None, problems
+    decl = KeyDecl(instance.address, resource_name, href if isinstance(href, str) else "", profile)
+    return decl, problems
+
+
+def _key_findings(instance: StateInstance, profile: ProfileDecl | None) -> list[Finding]:
+    values, address = instance.values, instance.address
+    tokens = values.get("activation_tokens") or []
+    findings = [
+        Finding(
+            address,
+            "activation_tokens",
+            f"{len(tokens)} activation code(s) not carried over: the PCE cannot read a code "
+            "back, so the program makes a fresh one. The old codes stay valid until the "
+            "profile's key_lifespan or allowed_uses_per_key runs out.",
+        )
+    ]
+    count = values.get("token_count")
+    if isinstance(count, int | float) and count > 1:
+        findings.append(
+            Finding(
+                address,
+                "token_count",
+                f"Terraform kept {int(count)} codes in this resource; a PairingKey holds one. "
+                "One code pairs up to allowed_uses_per_key VENs; if VMs need distinct codes, "
+                "declare one PairingKey per code (e.g. in a loop with distinct names).",
+            )
+        )
+    if profile is None:
+        findings.append(
+            Finding(
+                address,
+                "pairing_profile_href",
+                "its profile is not in this state: the program uses the literal href",
+            )
+        )
+    findings += [
+        Finding(address, name, "not an input of PairingKey; left out")
+        for name, value in values.items()
+        if name not in KEYS_ATTRIBUTES and value not in (None, "", [], {})
+    ]
+    return findings
