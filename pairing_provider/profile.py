@@ -21,6 +21,7 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 from pydantic import StrictBool, TypeAdapter, ValidationError
 
+from pairing_provider.batch_reads import reader_for
 from pairing_provider.errors import (
     IllumioError,
     NotAcceptableError,
@@ -165,6 +166,7 @@ class PairingProfileProvider(IllumioResourceProvider):
             if NAME_TAKEN not in exc.tokens:
                 raise
             body = self._take_over_existing(spec, adopt, exc)
+        reader_for(self.client).wrote(body["href"])
         return CreateResult(body["href"], outputs(spec, body, adopt))
 
     def _post_once(self, spec: PairingProfileSpec) -> dict[str, Any]:
@@ -226,14 +228,14 @@ class PairingProfileProvider(IllumioResourceProvider):
         differing = {field for field in SPEC_FIELDS if current.get(field) != desired[field]}
         if not differing:
             return current_body
+        reader_for(self.client).wrote(href)
         self.client.update_pairing_profile(href, spec.api_body(differing))
         return self.client.get_pairing_profile(href)
 
     @pce_operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        try:
-            body = self.client.get_pairing_profile(id_)
-        except NotFoundError:
+        body = reader_for(self.client).get(id_)
+        if body is None:
             return ReadResult("", {})  # gone: the engine drops it, the next up recreates it
         live = normalise_live(body)
         adopt = bool(props.get(ADOPT_EXISTING, False))
@@ -249,6 +251,7 @@ class PairingProfileProvider(IllumioResourceProvider):
 
     @pce_operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        reader_for(self.client).wrote(id_)
         try:
             self.client.delete_pairing_profile(id_)
         except NotFoundError:

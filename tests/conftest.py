@@ -10,6 +10,7 @@ import requests
 from pairing_provider.client import PCEClient
 from pairing_provider.config import Settings
 from pairing_provider.simulator import Simulator
+from tests.engine import Engine
 
 API_USER = "api_1a2b3c4d5e6f"
 API_SECRET = "sim-secret-0c9f5e2d7b"  # a test credential; scanned for in outputs and logs
@@ -25,6 +26,19 @@ def simulator_server() -> Iterator[Simulator]:
 def simulator(simulator_server: Simulator) -> Simulator:
     simulator_server.reset()
     return simulator_server
+
+
+@pytest.fixture
+def engine(simulator: Simulator) -> Iterator[Engine]:
+    """A provider process as the engine starts it, configured for the simulator.
+
+    A fresh one per test: the process keeps caches (the label listing, the refresh snapshot)
+    that must not carry over a simulator reset.
+    """
+    with Engine() as running:
+        running.configure(stack_config(simulator), secret_keys={"illumio:apiKeySecret"})
+        yield running
+    assert API_SECRET not in running.stderr_text()
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import API_SECRET, issued_codes, stack_config
+from conftest import API_SECRET, issued_codes
 from pairing_provider.client import PCEClient
 from pairing_provider.key import PairingKeyProvider, parse_rfc3339
 from pairing_provider.simulator import Simulator
@@ -18,14 +17,6 @@ from tests.engine import UNKNOWN, Engine, EngineError
 
 PROVIDER = PairingKeyProvider()
 URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/illumio:PairingKey::web-key"
-
-
-@pytest.fixture(scope="module")
-def engine(simulator_server: Simulator) -> Iterator[Engine]:
-    with Engine() as running:
-        running.configure(stack_config(simulator_server), secret_keys={"illumio:apiKeySecret"})
-        yield running
-    assert API_SECRET not in running.stderr_text()
 
 
 def new_profile(client: PCEClient, **fields: Any) -> str:

@@ -7,7 +7,6 @@ the HTTP calls that reached the simulator.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,14 +20,6 @@ from tests.engine import UNKNOWN, Engine, EngineError, serialized
 
 PROVIDER = PairingProfileProvider()
 URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/illumio:PairingProfile::web"
-
-
-@pytest.fixture(scope="module")
-def engine(simulator_server: Simulator) -> Iterator[Engine]:
-    with Engine() as running:
-        running.configure(stack_config(simulator_server), secret_keys={"illumio:apiKeySecret"})
-        yield running
-    assert API_SECRET not in running.stderr_text()
 
 
 def calls(simulator: Simulator) -> list[tuple[str, str, int]]:

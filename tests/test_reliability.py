@@ -28,10 +28,10 @@ from tests.engine import Engine, EngineError
 PROVIDER = PairingProfileProvider()
 
 
-@pytest.fixture(scope="module")
-def engine(simulator_server: Simulator) -> Iterator[Engine]:
+@pytest.fixture
+def engine(simulator: Simulator) -> Iterator[Engine]:
     with Engine() as running:
-        running.configure(stack_config(simulator_server, maxRetries="4"))
+        running.configure(stack_config(simulator, maxRetries="4"))
         yield running
 
 
