@@ -25,6 +25,19 @@ if TYPE_CHECKING:
         RateLimitedError,
     )
     from pairing_provider.key import PairingKey, PairingKeyProvider
+    from pairing_provider.lookups import (
+        Label,
+        LookupFailedError,
+        find_label,
+        find_label_output,
+        find_labels,
+        find_labels_output,
+        find_pairing_profiles,
+        find_pairing_profiles_output,
+        get_pairing_profile,
+        get_pairing_profile_output,
+    )
+    from pairing_provider.models import PairingProfileData
     from pairing_provider.profile import PairingProfile, PairingProfileProvider
 
 _EXPORTS = {
@@ -43,6 +56,17 @@ _EXPORTS = {
     "PairingKeyProvider": "pairing_provider.key",
     "PairingProfile": "pairing_provider.profile",
     "PairingProfileProvider": "pairing_provider.profile",
+    "PairingProfileData": "pairing_provider.models",
+    "Label": "pairing_provider.lookups",
+    "LookupFailedError": "pairing_provider.lookups",
+    "find_label": "pairing_provider.lookups",
+    "find_label_output": "pairing_provider.lookups",
+    "find_labels": "pairing_provider.lookups",
+    "find_labels_output": "pairing_provider.lookups",
+    "find_pairing_profiles": "pairing_provider.lookups",
+    "find_pairing_profiles_output": "pairing_provider.lookups",
+    "get_pairing_profile": "pairing_provider.lookups",
+    "get_pairing_profile_output": "pairing_provider.lookups",
 }
 
 __all__ = [
@@ -51,6 +75,8 @@ __all__ = [
     "ForbiddenError",
     "IllumioError",
     "JobFailedError",
+    "Label",
+    "LookupFailedError",
     "NotAcceptableError",
     "NotFoundError",
     "PCEConnectionError",
@@ -58,9 +84,18 @@ __all__ = [
     "PairingKey",
     "PairingKeyProvider",
     "PairingProfile",
+    "PairingProfileData",
     "PairingProfileProvider",
     "RateLimitedError",
     "Settings",
+    "find_label",
+    "find_label_output",
+    "find_labels",
+    "find_labels_output",
+    "find_pairing_profiles",
+    "find_pairing_profiles_output",
+    "get_pairing_profile",
+    "get_pairing_profile_output",
 ]
 
 

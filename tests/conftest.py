@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from pairing_provider import batch_reads, labels
 from pairing_provider.client import PCEClient
 from pairing_provider.config import Settings
 from pairing_provider.simulator import Simulator
@@ -25,6 +26,10 @@ def simulator_server() -> Iterator[Simulator]:
 @pytest.fixture
 def simulator(simulator_server: Simulator) -> Simulator:
     simulator_server.reset()
+    # Providers run in-process under set_mocks keep process-wide caches (label listing,
+    # refresh snapshot) keyed by connection settings: a reset simulator must not meet them.
+    labels._directories.clear()
+    batch_reads._readers.clear()
     return simulator_server
 
 
