@@ -19,8 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pairing_provider.client import PCEClient
-from pairing_provider.config import Settings
+from pairing_provider.client import PCEClient, PerClient
 from pairing_provider.errors import NotFoundError
 
 SNAPSHOT_MAX_AGE_SECONDS = 30.0  # long enough for a large refresh, short enough to stay fresh
@@ -78,14 +77,5 @@ class ProfileReader:
             return self._snapshot.get(href)
 
 
-_readers: dict[Settings, ProfileReader] = {}
-_readers_lock = threading.Lock()
-
-
-def reader_for(client: PCEClient) -> ProfileReader:
-    """The process-wide reader for this client's PCE and org."""
-    with _readers_lock:
-        reader = _readers.get(client.settings)
-        if reader is None:
-            reader = _readers[client.settings] = ProfileReader(client)
-        return reader
+# The process-wide reader for a client's PCE and org.
+reader_for: PerClient[ProfileReader] = PerClient(ProfileReader)

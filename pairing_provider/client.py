@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import requests
 import urllib3
@@ -31,6 +31,7 @@ from pairing_provider.errors import (
 from pairing_provider.pacing import pacer_for
 
 log = logging.getLogger("pairing_provider")
+Shared = TypeVar("Shared")
 
 SYNC_COLLECTION_LIMIT = 500  # the PCE's cap on a synchronous collection GET
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
@@ -404,6 +405,31 @@ def _int_header(response: requests.Response, name: str) -> int | None:
         return int(response.headers[name])
     except (KeyError, ValueError):
         return None
+
+
+class PerClient(Generic[Shared]):
+    """One ``Shared`` object per PCE connection in this process, made on first use.
+
+    Caches that every resource of a stack should share (the label listing, the refresh
+    snapshot) live here: keyed by the client's settings, so two stacks' PCEs never mix.
+    """
+
+    def __init__(self, make: Callable[[PCEClient], Shared]) -> None:
+        self._make = make
+        self._made: dict[Settings, Shared] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, client: PCEClient) -> Shared:
+        with self._lock:
+            made = self._made.get(client.settings)
+            if made is None:
+                made = self._made[client.settings] = self._make(client)
+            return made
+
+    def clear(self) -> None:
+        """Forget every object made (tests: a reset simulator must not meet old caches)."""
+        with self._lock:
+            self._made.clear()
 
 
 _clients: dict[Settings, PCEClient] = {}

@@ -13,8 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pairing_provider.client import PCEClient
-from pairing_provider.config import Settings
+from pairing_provider.client import PCEClient, PerClient
 
 LISTING_MAX_AGE_SECONDS = 60.0
 RELIST_ON_MISS_AFTER_SECONDS = 2.0
@@ -71,17 +70,8 @@ class LabelDirectory:
             return list(self._index.values())
 
 
-_directories: dict[Settings, LabelDirectory] = {}
-_directories_lock = threading.Lock()
-
-
-def directory_for(client: PCEClient) -> LabelDirectory:
-    """The process-wide label directory for this client's PCE and org."""
-    with _directories_lock:
-        directory = _directories.get(client.settings)
-        if directory is None:
-            directory = _directories[client.settings] = LabelDirectory(client)
-        return directory
+# The process-wide label directory for a client's PCE and org.
+directory_for: PerClient[LabelDirectory] = PerClient(LabelDirectory)
 
 
 def resolve_label_pairs(

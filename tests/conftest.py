@@ -28,8 +28,8 @@ def simulator(simulator_server: Simulator) -> Simulator:
     simulator_server.reset()
     # Providers run in-process under set_mocks keep process-wide caches (label listing,
     # refresh snapshot) keyed by connection settings: a reset simulator must not meet them.
-    labels._directories.clear()
-    batch_reads._readers.clear()
+    labels.directory_for.clear()
+    batch_reads.reader_for.clear()
     return simulator_server
 
 
