@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,8 +50,10 @@ SCRIPT_API = "api/v25/software/ven/image"
 LINUX_DIR = "/opt/illumio_ven_data/tmp"
 MAX_TRIGGERS_BYTES = 64 * 1024
 
-# The clock every expiry decision uses; tests replace it to travel in time.
-now: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+def now() -> datetime:
+    """The clock every expiry decision uses (one place to replace it)."""
+    return datetime.now(UTC)
 
 
 def rfc3339(moment: datetime) -> str:

@@ -17,7 +17,6 @@ from typing import Any
 
 from .models import PCEState
 from .responses import PCERequestHandler
-from .tls import write_self_signed
 
 
 class SimulatorHTTPServer(ThreadingHTTPServer):
@@ -152,6 +151,14 @@ class Simulator:
         return self
 
     def _tls_context(self) -> ssl.SSLContext:
+        # Imported here: only --tls needs the cryptography package (extra "simulator-tls").
+        try:
+            from .tls import write_self_signed
+        except ImportError as exc:
+            raise RuntimeError(
+                "--tls needs the cryptography package: "
+                "pip install 'pairing_provider[simulator-tls]'"
+            ) from exc
         self._tls_dir = tempfile.TemporaryDirectory(prefix="pce-simulator-tls-")
         cert_path, key_path = write_self_signed(Path(self._tls_dir.name))
         self.cert_path = str(cert_path)
