@@ -1,0 +1,127 @@
+"""Run the benchmark: ``venv/bin/python -m benchmarks.run [--quick | --smoke] [--out FILE]``.
+
+Everything runs against the PCE simulator on this machine: no PCE, no network. A full run takes
+a few minutes and writes ``benchmarks/RESULTS.md``; ``--quick`` scales every part down (and
+the rate-limit window to 6 s); ``--smoke`` is the seconds-long run the test suite does, and
+writes a file only when ``--out`` is given. The report is printed either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import os
+import platform
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.budget import measure_refresh, measure_requests
+from benchmarks.footprint import measure_footprint
+from benchmarks.overhead import measure_overhead
+from benchmarks.pacing import measure_pacing
+from benchmarks.pce import SimulatorProcess
+from benchmarks.report import Report, Section
+from benchmarks.scale import SCALES, Scale
+from benchmarks.summary import what_this_shows
+from benchmarks.throughput import measure_throughput
+from benchmarks.timing import timed
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
+COMMAND = "venv/bin/python -m benchmarks.run"
+
+
+def package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or "unknown"
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else "unknown"
+
+
+def environment(scale: Scale) -> list[tuple[str, str]]:
+    flag = "" if scale.mode == "full" else f" --{scale.mode}"
+    return [
+        ("command", f"`{COMMAND}{flag}` ({scale.mode} run)"),
+        ("date", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        (
+            "machine",
+            f"{os.cpu_count()} cores ({cpu_model()}), {platform.system()} {platform.release()}",
+        ),
+        ("Python", platform.python_version()),
+        ("pulumi (Python SDK)", package_version("pulumi")),
+        ("grpcio / requests", f"{package_version('grpcio')} / {package_version('requests')}"),
+        ("Illumio SDK (illumio)", package_version("illumio")),
+    ]
+
+
+def sections(scale: Scale, pce: SimulatorProcess) -> list[tuple[str, Callable[[], Section]]]:
+    return [
+        ("requests per operation", lambda: measure_requests(pce)),
+        ("overhead per operation", lambda: measure_overhead(pce, scale)),
+        ("throughput", lambda: measure_throughput(pce, scale)),
+        ("refresh", lambda: measure_refresh(pce, scale)),
+        ("footprint", lambda: measure_footprint(pce, scale)),
+        ("pacing", lambda: measure_pacing(scale)),
+    ]
+
+
+def run_benchmark(scale: Scale) -> Report:
+    """Every section, in order, against one simulator (the pacing one starts its own)."""
+    report = Report(scale, environment(scale))
+    with SimulatorProcess() as pce:
+        steps = sections(scale, pce)
+        for number, (title, measure) in enumerate(steps, 1):
+            print(f"[{number}/{len(steps)}] {title} ...", end=" ", file=sys.stderr, flush=True)
+            section, seconds = timed(measure)
+            print(f"{seconds:.1f} s", file=sys.stderr, flush=True)
+            report.extend(section)
+    return report
+
+
+def render(report: Report) -> str:
+    parts = [
+        "# Benchmark results",
+        "\n".join(f"- {name}: {value}" for name, value in report.environment),
+        "## Summary",
+        report.goals_markdown(),
+        "## What this shows",
+        what_this_shows(report),
+        "## Details",
+        *(table.markdown() for table in report.tables),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="scaled down, about a minute")
+    mode.add_argument("--smoke", action="store_true", help="tiny, for the test suite")
+    parser.add_argument("--out", type=Path, help=f"markdown file to write (default {DEFAULT_OUT})")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    scale = SCALES["quick" if args.quick else "smoke" if args.smoke else "full"]
+    text = render(run_benchmark(scale))
+    print(text)
+    out = args.out or (None if args.smoke else DEFAULT_OUT)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        print(f"written to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""How big each part of the benchmark is, for a full, a quick and a smoke run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PacingScale:
+    """The rate-limit scenario: the PCE's limit, and the provider's own budget.
+
+    ``provider_limit``/``provider_window`` None mean the provider's defaults (450 per 60 s).
+    """
+
+    profiles: int
+    pce_limit: int
+    pce_window: float
+    provider_limit: int | None = None
+    provider_window: float | None = None
+
+    @property
+    def scaled(self) -> bool:
+        return self.pce_window != 60.0
+
+
+@dataclass(frozen=True)
+class Scale:
+    mode: str
+    overhead_rounds: int  # paired (engine, bare) samples per operation
+    throughput_profiles: int
+    throughput_rounds: int
+    refresh_profiles: int
+    refresh_rounds: int
+    import_runs: int
+    soak_operations: int
+    pacing: PacingScale
+    sdk: bool  # run the official Illumio SDK row (when the package is installed)
+
+
+FULL = Scale(
+    mode="full",
+    overhead_rounds=300,
+    throughput_profiles=1000,
+    throughput_rounds=3,
+    refresh_profiles=1000,
+    refresh_rounds=3,
+    import_runs=7,
+    soak_operations=10_000,
+    pacing=PacingScale(profiles=300, pce_limit=500, pce_window=60.0),
+    sdk=True,
+)
+# The PCE's 500 per minute scaled down tenfold in time and count: the same behaviour in 6 s.
+QUICK = Scale(
+    mode="quick",
+    overhead_rounds=60,
+    throughput_profiles=300,
+    throughput_rounds=1,
+    refresh_profiles=1000,
+    refresh_rounds=1,
+    import_runs=3,
+    soak_operations=2_000,
+    pacing=PacingScale(
+        profiles=30, pce_limit=50, pce_window=6.0, provider_limit=45, provider_window=6.0
+    ),
+    sdk=True,
+)
+# For the test suite: every row present, request counts exact, in about ten seconds.
+SMOKE = Scale(
+    mode="smoke",
+    overhead_rounds=5,
+    throughput_profiles=5,
+    throughput_rounds=1,
+    refresh_profiles=5,
+    refresh_rounds=1,
+    import_runs=1,
+    soak_operations=50,
+    # The provider's budget at half the PCE's limit: a burst sent at the end of one window and
+    # the next one's burst can then never add up to a 429, however the two processes' clocks
+    # and a loaded machine's delays line up (asserted by the test).
+    pacing=PacingScale(
+        profiles=5, pce_limit=6, pce_window=0.5, provider_limit=3, provider_window=0.5
+    ),
+    sdk=False,
+)
+SCALES = {scale.mode: scale for scale in (FULL, QUICK, SMOKE)}
