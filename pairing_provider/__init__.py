@@ -38,7 +38,11 @@ if TYPE_CHECKING:
         get_pairing_profile_output,
     )
     from pairing_provider.models import PairingProfileData
-    from pairing_provider.profile import PairingProfile, PairingProfileProvider
+    from pairing_provider.profile import (
+        PairingProfile,
+        PairingProfileError,
+        PairingProfileProvider,
+    )
 
 _EXPORTS = {
     "Settings": "pairing_provider.config",
@@ -56,6 +60,7 @@ _EXPORTS = {
     "PairingKeyProvider": "pairing_provider.key",
     "PairingProfile": "pairing_provider.profile",
     "PairingProfileProvider": "pairing_provider.profile",
+    "PairingProfileError": "pairing_provider.profile",
     "PairingProfileData": "pairing_provider.models",
     "Label": "pairing_provider.lookups",
     "LookupFailedError": "pairing_provider.lookups",
@@ -85,6 +90,7 @@ __all__ = [
     "PairingKeyProvider",
     "PairingProfile",
     "PairingProfileData",
+    "PairingProfileError",
     "PairingProfileProvider",
     "RateLimitedError",
     "Settings",
