@@ -248,3 +248,37 @@ def test_operation_deadline_says_what_was_tried(simulator: Simulator, settings: 
             client.list_pairing_profiles()
     assert "HTTP 503" in str(caught.value)
     assert "after 1 retry" in str(caught.value)
+
+
+def test_adoption_failing_half_way_leaves_nothing_half_done(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    existing = client.create_pairing_profile({"name": "web", "enabled": True})
+    inputs = engine.check(PROVIDER, {}, {"name": "web", "enabled": True, "description": "ours"})
+    adopting = {**inputs.inputs, "adopt_existing": True}
+    simulator.add_fault(method="PUT", status=500)
+    with pytest.raises(EngineError, match="HTTP 500"):
+        engine.create(PROVIDER, adopting)  # the engine records no resource
+    [unchanged] = profiles(client)
+    assert unchanged["description"] == existing["description"]
+
+    created = engine.create(PROVIDER, adopting)  # the next `up` simply tries again
+    assert created.id == existing["href"]
+    assert [p["description"] for p in profiles(client)] == ["ours"]
+
+
+def test_update_failing_after_its_put_is_finished_by_the_next_up(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    href, outs = up(engine, name="web", enabled=True)
+    news = engine.check(PROVIDER, outs, {"name": "web", "enabled": True, "key_lifespan": 60}).inputs
+    simulator.add_fault(method="GET", path="pairing_profiles/", status=500)  # the GET after PUT
+    with pytest.raises(EngineError):
+        engine.update(PROVIDER, href, outs, news)
+    # The engine keeps the old outputs, so the next preview still shows the change ...
+    assert engine.diff(PROVIDER, href, outs, news).changes is True
+    # ... and the next up sends it again (a PUT is idempotent) and records the result.
+    updated = engine.update(PROVIDER, href, outs, news)
+    assert updated["key_lifespan"] == 60
+    assert client.get_pairing_profile(href)["key_lifespan"] == 60
+    assert len(profiles(client)) == 1
