@@ -33,7 +33,6 @@ from pairing_provider.pacing import pacer_for
 log = logging.getLogger("pairing_provider")
 Shared = TypeVar("Shared")
 
-SYNC_COLLECTION_LIMIT = 500  # the PCE's cap on a synchronous collection GET
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 RETRYABLE_SERVER_STATUSES = frozenset({502, 503, 504})
 DATABASE_LOCK_MESSAGE = "could not get a database lock"

@@ -1,7 +1,7 @@
 """The PairingKey resource: an activation code made from a profile, kept secret, regenerated when
 its ``triggers`` change or when it has expired.
 
-Request budget: check 0, diff 0, create 2 (POST the key, GET the profile for its lifespan),
+Request budget: check 0, diff 0, create 2 (GET the profile for its lifespan, POST the key),
 read 1 (GET the profile), delete 0: the PCE has no call that revokes one key, and
 ``DELETE {profile}/pairing_keys`` would revoke every key of the profile, other stacks' too.
 """

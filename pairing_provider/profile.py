@@ -185,7 +185,7 @@ class PairingProfileProvider(IllumioResourceProvider):
                     raise
                 log.warning("create of %r got no clear answer (%s): looking it up", spec.name, exc)
                 existing = self.find_by_exact_name(spec.name)
-                if existing is not None and normalise_live(existing) == spec.model_dump():
+                if existing is not None and not changed_fields(existing, spec.model_dump()):
                     return existing
                 # Not there: send again. There with other settings: the next POST gets
                 # name_must_be_unique, which create handles like any taken name.
@@ -209,7 +209,7 @@ class PairingProfileProvider(IllumioResourceProvider):
                     f"{existing['href']}; set adopt_existing=True to manage it from this stack"
                 ),
             )
-        return self._apply(existing["href"], spec, normalise_live(existing), existing)
+        return self._apply(existing["href"], spec, existing)
 
     def find_by_exact_name(self, name: str) -> dict[str, Any] | None:
         """The PCE's ``name`` filter is a substring match: keep only the exact one."""
@@ -217,17 +217,13 @@ class PairingProfileProvider(IllumioResourceProvider):
         return next((p for p in matches if p.get("name") == name), None)
 
     def _apply(
-        self,
-        href: str,
-        spec: PairingProfileSpec,
-        current: dict[str, Any],
-        current_body: dict[str, Any],
+        self, href: str, spec: PairingProfileSpec, current: dict[str, Any]
     ) -> dict[str, Any]:
-        """PUT only the fields that differ from ``current``; return the profile as it now is."""
-        desired = spec.model_dump()
-        differing = {field for field in SPEC_FIELDS if current.get(field) != desired[field]}
+        """PUT only the fields that differ from ``current`` (a GET body or old outputs); return
+        the profile as it now is."""
+        differing = set(changed_fields(current, spec.model_dump()))
         if not differing:
-            return current_body
+            return current
         reader_for(self.client).wrote(href)
         self.client.update_pairing_profile(href, spec.api_body(differing))
         return self.client.get_pairing_profile(href)
@@ -246,7 +242,7 @@ class PairingProfileProvider(IllumioResourceProvider):
     @pce_operation
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         spec = spec_of(news)
-        body = self._apply(id_, spec, normalise_live(olds), olds)
+        body = self._apply(id_, spec, olds)
         return UpdateResult(outputs(spec, body, bool(news.get(ADOPT_EXISTING, False))))
 
     @pce_operation
