@@ -63,12 +63,6 @@ class LabelDirectory:
                 label = self._index.get((key, value))
             return label
 
-    def all(self) -> list[dict[str, Any]]:
-        with self._lock:
-            if self._age() > self._max_age:
-                self._relist()
-            return list(self._index.values())
-
 
 # The process-wide label directory for a client's PCE and org.
 directory_for: PerClient[LabelDirectory] = PerClient(LabelDirectory)
