@@ -16,8 +16,9 @@ import pulumi
 from pairing_provider.client import PCEClient, client_for
 from pairing_provider.config import CONFIG_NAMESPACE, Settings
 from pairing_provider.errors import IllumioError, NotFoundError
+from pairing_provider.hrefs import PROFILE_HREF
 from pairing_provider.labels import describe_pair, is_label_pair
-from pairing_provider.models import PROFILE_HREF, PairingProfileData
+from pairing_provider.models import PairingProfileData
 
 LabelRef = str | Mapping[str, str]
 
@@ -41,7 +42,7 @@ def connection() -> PCEClient:
 
 def get_pairing_profile(href: str) -> PairingProfileData:
     """The profile at ``href`` (``/orgs/N/pairing_profiles/N``), every field."""
-    if not isinstance(href, str) or not PROFILE_HREF.match(href):
+    if not isinstance(href, str) or not PROFILE_HREF.fullmatch(href):
         raise LookupFailedError(
             f'href: must be a profile href like "/orgs/1/pairing_profiles/7", not {href!r}'
         )

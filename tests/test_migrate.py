@@ -368,11 +368,13 @@ def test_any_string_becomes_an_equal_python_literal(text: str) -> None:
 # --- zero-change adoption -----------------------------------------------------------------------
 
 
-def seed_pce(client: PCEClient) -> None:
-    """The PCE as Terraform left it: the labels, then the profiles at the fixtures' hrefs."""
+def seed_pce(client: PCEClient, **overrides: dict[str, Any]) -> None:
+    """The PCE as Terraform left it: the labels, then the profiles at the fixtures' hrefs
+    (``overrides["4"]`` adds fields to the POST of profile 4, e.g. a ven_type)."""
     for key, value in [("env", "prod"), ("app", "web")]:
         client.request("POST", "/orgs/1/labels", json_body={"key": key, "value": value})
     for number, body in enumerate(PCE_PROFILES, start=1):
+        body = {**body, **overrides.get(str(number), {})}
         assert client.create_pairing_profile(body)["href"] == f"/orgs/1/pairing_profiles/{number}"
 
 
@@ -440,21 +442,22 @@ def test_program_adopts_every_profile_without_a_write(
         assert live["updated_at"] == live["created_at"], body["name"]
 
 
-def test_a_value_terraform_does_not_track_is_the_only_change(
+def test_a_value_terraform_does_not_track_stops_adoption_before_any_write(
     tmp_path: Path, simulator: Simulator, client: PCEClient
 ) -> None:
-    """The report's ven_type caveat is real, and the zero-write check above would see it."""
-    seed_pce(client)
-    client.update_pairing_profile("/orgs/1/pairing_profiles/4", {"ven_type": "endpoint"})
+    """The report's ven_type caveat is real: the PCE takes ven_type only at creation (a PUT
+    with it is refused), so adopting a profile whose ven_type differs fails, naming both."""
+    seed_pce(client, **{"4": {"ven_type": "endpoint"}})
     path = write_program(tmp_path, migrate(fixture("show.json")))
     simulator.clear_requests()
 
-    run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
+    with pytest.raises(
+        Exception, match="its ven_type is 'endpoint' and the program says 'server'"
+    ) as failure:
+        run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
 
-    writes = [call for call in api_calls(simulator) if is_profile_write(*call)]
-    assert writes == [("PUT", "/orgs/1/pairing_profiles/4", 204)]
-    [put] = [r for r in simulator.requests() if r["method"] == "PUT"]
-    assert put["body"] == {"ven_type": "server"}
+    assert "Declare ven_type='endpoint' to adopt it" in str(failure.value)
+    assert [call for call in api_calls(simulator) if call[0] == "PUT"] == []
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -532,9 +535,11 @@ BAD_INPUTS: dict[str, tuple[str | dict[str, Any] | list[Any], list[str]]] = {
     "values the PCE refuses": (
         invalid_values(),
         [
-            'illumio-core_pairing_profile.web: key_lifespan: must be "unlimited" or a whole number',
-            "illumio-core_pairing_profile.web: labels: each label must be an href",
-            "module.edge.illumio-core_pairing_profile.site[1]: enforcement_mode: must be one of",
+            "illumio-core_pairing_profile.web: key_lifespan: "
+            '"0" must be "unlimited" or a whole number',
+            'illumio-core_pairing_profile.web: labels[0]: {"href": "label-1"} must be an href',
+            "module.edge.illumio-core_pairing_profile.site[1]: enforcement_mode: "
+            '"enforced" is not one of',
         ],
     ),
     "duplicate names": (
@@ -546,7 +551,10 @@ BAD_INPUTS: dict[str, tuple[str | dict[str, Any] | list[Any], list[str]]] = {
     ),
     "bad key href": (
         bad_key_href(),
-        ["illumio-core_pairing_keys.legacy: pairing_profile_href: must be a profile href"],
+        [
+            "illumio-core_pairing_keys.legacy: pairing_profile_href: "
+            '"pairing-profile-7" must be an href like "/orgs/1/pairing_profiles/7"'
+        ],
     ),
     "repeated address": (
         repeated_address(),

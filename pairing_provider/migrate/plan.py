@@ -1,6 +1,6 @@
 """From Terraform resources to Pulumi declarations, with a record of what could not be mapped.
 
-Each ``illumio-core_pairing_profile`` goes through ``validate_inputs``, the check the provider
+Each ``illumio-core_pairing_profile`` goes through ``PROFILE.check``, the check the provider
 itself runs, so the program gets exactly the values the provider will send and compare, and a
 value the PCE would refuse is reported now, with its address, instead of at ``pulumi up``.
 """
@@ -11,11 +11,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pairing_provider.key import validate_key_inputs
 from pairing_provider.migrate.names import unique_names
 from pairing_provider.migrate.state import MigrationError, StateInstance, TerraformState
-from pairing_provider.models import READ_ONLY_FIELDS, SPEC_FIELDS, PairingProfileSpec
-from pairing_provider.profile import validate_inputs
+from pairing_provider.models import KEY, PROFILE, PairingProfileArgs
 
 PROFILE_TYPE = "illumio-core_pairing_profile"
 KEYS_TYPE = "illumio-core_pairing_keys"
@@ -26,11 +24,12 @@ REQUIRED = ("name", "enabled")
 ALWAYS_WRITTEN = (*REQUIRED, "allowed_uses_per_key", "key_lifespan")
 DEFAULTS: dict[str, Any] = {
     name: info.get_default(call_default_factory=True)
-    for name, info in PairingProfileSpec.model_fields.items()
+    for name, info in PairingProfileArgs.model_fields.items()
     if name not in REQUIRED
 }
 # Computed by the PCE (or by Terraform: `id`); never inputs.
-PROFILE_READ_ONLY = frozenset({"id", *READ_ONLY_FIELDS})
+PROFILE_READ_ONLY = frozenset({"id", *PROFILE.read_only})
+SPEC_FIELDS = PROFILE.sent  # what Terraform manages too (adopt_existing is ours alone)
 DEPRECATED = {
     "mode": "deprecated by the PCE in favour of enforcement_mode",
     "mode_lock": "deprecated by the PCE in favour of enforcement_mode_lock",
@@ -205,8 +204,8 @@ def _profile(
 ) -> tuple[ProfileDecl, list[str]]:
     values = instance.values
     candidate = {name: values[name] for name in SPEC_FIELDS if values.get(name) is not None}
-    inputs, failures = validate_inputs(candidate)
-    problems = [f"{instance.address}: {reason}" for _, reason in failures]
+    inputs, failures = PROFILE.check(candidate)
+    problems = [f"{instance.address}: {failure.reason}" for failure in failures]
     args = {} if problems else _explicit_args(inputs)
     findings += _unmapped_attributes(instance)
     if instance.tainted:
@@ -305,8 +304,8 @@ def _key(
     key for a disabled profile, so declaring one would only make `pulumi up` fail."""
     values = instance.values
     href = values.get("pairing_profile_href")
-    _, failures = validate_key_inputs({"pairing_profile_href": href})
-    problems = [f"{instance.address}: {reason}" for _, reason in failures]
+    _, failures = KEY.check({"pairing_profile_href": href})
+    problems = [f"{instance.address}: {failure.reason}" for failure in failures]
     profile = by_href.get(href) if isinstance(href, str) else None
     findings += _key_findings(instance, profile)
     if profile is not None and profile.args.get("enabled") is False:
