@@ -68,13 +68,13 @@ def _header_problems(headers: Any) -> list[str]:
     problems = []
     for name, value in headers.items():
         if not _HEADER_NAME.fullmatch(name) or name.lower() in FRAMING_HEADERS:
-            problems.append(f"header name {name[:64]!r} is not allowed")
+            problems.append(f"headers: the name {name[:64]!r} is not allowed")
         elif (
             not isinstance(value, str)
             or len(value) > MAX_HEADER_VALUE
             or any(c in value for c in "\r\n\0")
         ):
-            problems.append(f"header {name} must be a one-line string of at most 8192 characters")
+            problems.append(f"headers: {name} must be a one-line string of at most 8192 characters")
     return problems
 
 
