@@ -294,6 +294,8 @@ class PairingProfileData(PairingProfileState):
 
     name: Annotated[StrictStr, Field(max_length=255), Facts("name")] = ""  # type: ignore[assignment]
     enabled: Annotated[StrictBool, Facts("enabled")] = True
+    # No PCE response seen carries ven_type (docs/pce-api.md): None says "not reported".
+    ven_type: Annotated[VenType | None, Facts("ven_type, when the PCE reports it")] = None  # type: ignore[assignment]
 
     @classmethod
     def from_api(cls, body: Mapping[str, Any]) -> PairingProfileData:
@@ -338,6 +340,12 @@ def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
     Both sides go through the same normalisation: gRPC turns 5 into 5.0, the PCE reads "5".
     """
     return PROFILE.changed(olds, news, normalise=normalise_live)
+
+
+def differs_where_reported(body: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """``changed_fields`` for a PCE GET body: a field the PCE does not report (no PCE reports
+    ``ven_type``; older ones leave out ``log_traffic``) cannot differ."""
+    return [name for name in changed_fields(body, news) if name in body]
 
 
 # -- the pairing key ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from pulumi.dynamic import Resource as DynamicResource
 
 from pairing_provider.batch_reads import reader_for
 from pairing_provider.client import CreateAttempt
-from pairing_provider.declaration import contains_unknown, without_provider
+from pairing_provider.declaration import contains_unknown, literal_values, without_provider
 from pairing_provider.errors import (
     IllumioError,
     NotAcceptableError,
@@ -40,6 +40,7 @@ from pairing_provider.models import (
     VenType,
     VisibilityLevel,
     changed_fields,
+    differs_where_reported,
     normalise_live,
     read_only_values,
 )
@@ -147,7 +148,7 @@ class PairingProfileProvider(IllumioResourceProvider):
         (or an interrupted run's) and is never taken without ``adopt_existing``.
         """
         existing = self.find_by_exact_name(args.name)
-        if existing is None or changed_fields(existing, args.model_dump()):
+        if existing is None or differs_where_reported(existing, args.model_dump()):
             return None  # not made (send again), or not ours (the next POST says name taken)
         if args.adopt_existing:
             return self._adopt(args, existing)
@@ -189,22 +190,33 @@ class PairingProfileProvider(IllumioResourceProvider):
         return self._adopt(args, existing)
 
     def _adopt(self, args: PairingProfileArgs, existing: dict[str, Any]) -> dict[str, Any]:
-        """Take ``existing`` over, after checking nothing the PCE cannot change differs."""
-        live = normalise_live(existing)
-        for name in PROFILE.replacing:  # never changed in place: refuse before any write
-            if live.get(name) is not None and live[name] != getattr(args, name):
-                raise PairingProfileError(
-                    status=0,
-                    method="PUT",
-                    path=existing["href"],
-                    detail=(
-                        f"cannot adopt {existing['href']}: its {name} is {live[name]!r} and the "
-                        f"program says {getattr(args, name)!r}, and {name} can only be set when "
-                        f"a profile is created. Declare {name}={live[name]!r} to adopt it, or "
-                        "give the new profile another name"
-                    ),
-                )
+        """Take ``existing`` over, after checking its ven_type (which no PUT can change)."""
+        actual = self._ven_type_of(existing, args)
+        if actual != args.ven_type:
+            raise PairingProfileError(
+                status=0,
+                method="PUT",
+                path=existing["href"],
+                detail=(
+                    f"cannot adopt {existing['href']}: its ven_type is {actual!r} and the "
+                    f"program says {args.ven_type!r}, and ven_type can only be set when a "
+                    f"profile is created. Declare ven_type={actual!r} to adopt it, or give "
+                    "the new profile another name"
+                ),
+            )
         return self._apply(existing["href"], args, existing)
+
+    def _ven_type_of(self, existing: dict[str, Any], args: PairingProfileArgs) -> str:
+        """The profile's ven_type. PCEs do not report it in a GET, but their ``ven_type``
+        collection filter knows it: one listing when it is the program's, up to three else."""
+        if existing.get("ven_type") is not None:
+            return str(existing["ven_type"])
+        others = [value for value in literal_values(VenType) if value != args.ven_type]
+        for candidate in [args.ven_type, *others]:
+            matches = self.client.list_pairing_profiles(name=args.name, ven_type=candidate)
+            if any(match.get("href") == existing["href"] for match in matches):
+                return candidate
+        return args.ven_type  # the PCE does not filter by it either: nothing to compare
 
     def find_by_exact_name(self, name: str) -> dict[str, Any] | None:
         """The PCE's ``name`` filter is a substring match: keep only the exact one."""

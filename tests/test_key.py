@@ -266,12 +266,11 @@ def test_check_rejects_bad_inputs_without_a_request(engine: Engine, simulator: S
     assert simulator.requests() == []
 
 
-def test_disabled_profile_gives_a_readable_error(
+def test_a_disabled_profile_still_issues_keys(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
+    """As a real PCE does (Terraform's acceptance test makes keys of an enabled=false profile)."""
     href = new_profile(client, enabled=False)
     checked = engine.check(PROVIDER, {}, {"pairing_profile_href": href}, urn=URN)
-    with pytest.raises(EngineError) as caught:
-        engine.create(PROVIDER, checked.inputs, urn=URN)
-    assert "NotAcceptableError" in caught.value.last_line
-    assert f"POST {href}/pairing_key" in caught.value.last_line
+    created = engine.create(PROVIDER, checked.inputs, urn=URN)
+    assert issued_codes(simulator) == [created.outs["activation_code"]]

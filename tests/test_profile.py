@@ -244,8 +244,10 @@ def test_adopt_existing_takes_over_with_a_put_of_differences(
     assert created.id == existing["href"]
     assert created.outs["adopt_existing"] is True
     methods = [(c[0], c[2]) for c in calls(simulator)]
-    assert methods == [("POST", 406), ("GET", 200), ("PUT", 204), ("GET", 200)]
-    assert simulator.requests()[2]["body"] == {"description": "adopted"}
+    # The refused POST, the look-up by name, its ven_type by the PCE's filter, the PUT, a GET.
+    assert methods == [("POST", 406), ("GET", 200), ("GET", 200), ("PUT", 204), ("GET", 200)]
+    assert "ven_type=server" in simulator.requests()[2]["path"]
+    assert simulator.requests()[3]["body"] == {"description": "adopted"}
     assert len(client.list_pairing_profiles()) == 2
 
 
@@ -352,7 +354,11 @@ def test_adopting_a_profile_of_another_ven_type_fails_before_any_write(
         "and ven_type can only be set when a profile is created. Declare ven_type='endpoint' "
         "to adopt it, or give the new profile another name"
     )
-    assert [c[0] for c in calls(simulator)] == ["POST", "GET"]  # the refused POST, the look-up
+    # The refused POST, the look-up by name, then the PCE's ven_type filter (GET bodies do
+    # not carry ven_type): not "server", but "endpoint". No write at all.
+    assert [c[0] for c in calls(simulator)] == ["POST", "GET", "GET", "GET"]
+    assert ["ven_type=server" in r["path"] for r in simulator.requests()[2:]] == [True, False]
+    assert "ven_type=endpoint" in simulator.requests()[3]["path"]
 
 
 def test_no_put_ever_carries_ven_type(engine: Engine, simulator: Simulator) -> None:
