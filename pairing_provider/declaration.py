@@ -92,6 +92,11 @@ def without_provider(props: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in props.items() if key != PROVIDER_KEY}
 
 
+def _annotated(info: FieldInfo) -> Any:
+    """The field's type with its validators and constraints, as one annotation."""
+    return Annotated.__class_getitem__((info.annotation, *info.metadata))  # type: ignore[attr-defined]
+
+
 def facts_of(info: FieldInfo) -> Facts:
     found = [item for item in info.metadata if isinstance(item, Facts)]
     if len(found) != 1:
@@ -108,9 +113,9 @@ class Declaration(Generic[Args, State]):
         self.token = token
         self.args = args
         self.state = state
-        self._adapters = {
-            name: TypeAdapter(Annotated[info.annotation, *info.metadata])  # type: ignore[valid-type]
-            for name, info in args.model_fields.items()
+        # One validator per field, so each field is checked on its own (see ``check``).
+        self._adapters: dict[str, TypeAdapter[Any]] = {
+            name: TypeAdapter(_annotated(info)) for name, info in args.model_fields.items()
         }
 
     # -- the field lists, derived once ----------------------------------------------------------

@@ -44,7 +44,7 @@ from pairing_provider.hrefs import (
 )
 
 MAX_KEY_LIMIT = 2_147_483_647
-UNLIMITED = "unlimited"
+UNLIMITED: Literal["unlimited"] = "unlimited"
 DEFAULT_RELEASE = re.compile(r"Default \(.*\)", re.DOTALL)
 MAX_TRIGGERS_BYTES = 64 * 1024
 
@@ -292,7 +292,7 @@ class PairingProfileData(PairingProfileState):
     """A profile as a look-up returns it: every field, the inputs' defaults where the PCE
     leaves one out (and ``name`` may be empty on an odd PCE)."""
 
-    name: Annotated[StrictStr, Field(max_length=255), Facts("name")] = ""  # type: ignore[assignment]
+    name: Annotated[StrictStr, Field(max_length=255), Facts("name")] = ""
     enabled: Annotated[StrictBool, Facts("enabled")] = True
     # No PCE response seen carries ven_type (docs/pce-api.md): None says "not reported".
     ven_type: Annotated[VenType | None, Facts("ven_type, when the PCE reports it")] = None  # type: ignore[assignment]

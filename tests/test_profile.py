@@ -481,3 +481,34 @@ def test_get_of_a_missing_href_fails_naming_it(engine: Engine, simulator: Simula
     with pytest.raises(EngineError) as caught:
         engine.read(PROVIDER, "/orgs/1/pairing_profiles/404", only_provider, only_provider)
     assert "no pairing profile at /orgs/1/pairing_profiles/404" in caught.value.last_line
+
+
+# -- every GET shape a PCE answers with (docs/pce-api.md, "GET bodies") ------------------------
+
+
+@pytest.mark.parametrize("release", ["current", "legacy"])
+def test_refresh_then_preview_of_the_same_program_is_no_change_on_every_get_shape(
+    engine: Engine, simulator: Simulator, release: str
+) -> None:
+    """No PCE reports ven_type; older ones leave out log_traffic* and enforcement_mode_lock and
+    answer key limits as numeric strings. None of that is drift."""
+    simulator.update_settings(release=release)
+    program = {
+        "name": "web",
+        "enabled": True,
+        "ven_type": "endpoint",
+        "log_traffic": True,
+        "enforcement_mode_lock": False,
+        "allowed_uses_per_key": 5,
+        "key_lifespan": 60,
+    }
+    href, outs = create(engine, simulator, **program)
+
+    refreshed = engine.read(PROVIDER, href, outs, outs, urn=URN)
+    checked = engine.check(PROVIDER, refreshed.inputs or {}, program, urn=URN)
+    diff = engine.diff(PROVIDER, href, refreshed.outs, checked.inputs, urn=URN)
+
+    assert diff.changes is False
+    assert refreshed.outs["ven_type"] == "endpoint"  # kept from state: the PCE did not say
+    assert refreshed.outs["log_traffic"] is True
+    assert calls(simulator) == [("GET", f"/api/v2{href}", 200)]
