@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from pairing_provider.client import PCEClient
-from pairing_provider.simulator import Simulator
 from pairing_provider.profile import PairingProfileProvider
+from pairing_provider.simulator import Simulator
 from tests.engine import Engine, pickled_bytes
 
 # The harness pickles this only into bags without a __provider; every bag here has its own.
