@@ -323,6 +323,9 @@ class Engine:
         self._stdout_lines: list[str] = []
         self._stdout_thread: threading.Thread | None = None
         self._port_ready = threading.Event()
+        self.requests: list[tuple[str, Any]] = []
+        """Every request sent, as ``(method, protobuf message)``: what went on the wire,
+        including fields the Python dynamic server never hands the provider (``old_inputs``)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -450,6 +453,7 @@ class Engine:
         return self._stub
 
     def _call(self, method: str, request: Any) -> Any:
+        self.requests.append((method, request))
         try:
             return getattr(self.stub, method)(request, timeout=self.call_timeout)
         except grpc.RpcError as err:
@@ -465,6 +469,10 @@ class Engine:
         if inject and PROVIDER_KEY not in bag:
             bag[PROVIDER_KEY] = serialized(provider)
         return _encode(bag)
+
+    def decode(self, struct: struct_pb2.Struct) -> dict[str, Any]:
+        """A request's or response's property bag as a test compares it (see :meth:`_decode`)."""
+        return self._decode(struct)
 
     def _decode(self, struct: struct_pb2.Struct) -> dict[str, Any]:
         """Struct -> dict: SDK deserializer, unknowns as :data:`UNKNOWN`, secrets kept marked."""
