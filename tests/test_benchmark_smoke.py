@@ -6,11 +6,14 @@ counts and the pickled size do not depend on timing, so they are held to the iss
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from benchmarks.report import Report
 from benchmarks.run import render, run_benchmark
 from benchmarks.scale import SMOKE
+from benchmarks.throughput import SDK_MISSING, SDK_ROW
 
 # The request budget, per operation: what the PCE may see, exactly.
 EXPECTED_REQUESTS = {
@@ -75,13 +78,20 @@ def test_every_operation_is_timed_beside_its_bare_call(report: Report) -> None:
 
 
 def test_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
-    clients = [row["client"] for row in report.table("throughput").rows]
-    assert clients[:3] == [
+    throughput = report.table("throughput")
+    clients = [row["client"] for row in throughput.rows]
+    assert clients == [
         "provider (gRPC, 8 threads, Check + Create)",
         "bare requests, 1 thread",
         "bare requests, 8 threads",
+        SDK_ROW,
     ]
-    assert report.table("throughput").rows[3]["time vs bare loop"] == "skipped"  # no SDK here
+    sdk = throughput.find(client=SDK_ROW)
+    if importlib.util.find_spec("illumio") is None:
+        assert sdk["time vs bare loop"] == "skipped" and SDK_MISSING in throughput.notes
+    else:  # the SDK really created its profiles in the simulator (the run checks every POST)
+        assert isinstance(sdk["seconds"], float) and sdk["seconds"] > 0
+        assert str(sdk["time vs bare loop"]).endswith("x")
     provider, bare = report.table("refresh").rows
     assert provider["requests"] <= 5 and bare["requests"] == SMOKE.refresh_profiles
 
