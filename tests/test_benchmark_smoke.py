@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 
-import pytest
-
 from benchmarks.report import Report
 from benchmarks.run import render, run_benchmark
 from benchmarks.scale import SMOKE
@@ -32,12 +30,17 @@ EXPECTED_REQUESTS = {
 OVERHEAD_ROWS = [*EXPECTED_REQUESTS, ("no-op provider (floor)", "check")]
 
 
-@pytest.fixture(scope="module")
-def report() -> Report:
-    return run_benchmark(SMOKE)
+def test_smoke_run() -> None:
+    """One run (about 10 s) checked four ways: one test, so that parallel workers never run
+    it twice (pytest-xdist gives each worker its own module fixtures)."""
+    report = run_benchmark(SMOKE)
+    check_every_section_is_in_the_report(report)
+    check_request_counts_match_the_budget_exactly(report)
+    check_every_operation_is_timed_beside_its_bare_call(report)
+    check_throughput_refresh_footprint_and_pacing_rows(report)
 
 
-def test_every_section_is_in_the_report(report: Report) -> None:
+def check_every_section_is_in_the_report(report: Report) -> None:
     text = render(report)
     for heading in (
         "## Summary",
@@ -61,14 +64,14 @@ def test_every_section_is_in_the_report(report: Report) -> None:
     ]
 
 
-def test_request_counts_match_the_budget_exactly(report: Report) -> None:
+def check_request_counts_match_the_budget_exactly(report: Report) -> None:
     table = report.table("requests")
     measured = {(row["resource"], row["operation"]): row["requests"] for row in table.rows}
     assert measured == EXPECTED_REQUESTS
     assert report.goals[0].met is True
 
 
-def test_every_operation_is_timed_beside_its_bare_call(report: Report) -> None:
+def check_every_operation_is_timed_beside_its_bare_call(report: Report) -> None:
     table = report.table("overhead")
     for resource, operation in OVERHEAD_ROWS:
         row = table.find(resource=resource, operation=operation)
@@ -77,7 +80,7 @@ def test_every_operation_is_timed_beside_its_bare_call(report: Report) -> None:
         assert isinstance(row["bare ms"], float) is makes_requests
 
 
-def test_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
+def check_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
     throughput = report.table("throughput")
     clients = [row["client"] for row in throughput.rows]
     assert clients == [
