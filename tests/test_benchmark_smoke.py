@@ -102,6 +102,12 @@ def check_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
     pickled = [v for k, v in footprint.items() if str(k).startswith("pickled")]
     assert len(pickled) == 2 and all(0 < size <= 200 for size in pickled)
     assert any("VmHWM" in str(k) and v > 0 for k, v in footprint.items())
+    # Time goals are ratios to a baseline of the same run, never absolute times.
+    assert str(footprint["import pairing_provider vs import pulumi"]).endswith("x")
+    timed = [g for g in report.goals if g.goal.startswith(("check and diff", "`import"))]
+    assert len(timed) == 2 and all(
+        g.target.startswith("≤ ") and g.target.endswith("x") for g in timed
+    )
 
     paced, unpaced = report.table("pacing").rows
     assert paced["429s from the PCE"] == 0 and paced["errors at the engine"] == 0
