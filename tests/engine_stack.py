@@ -62,6 +62,8 @@ __all__ = [
     "Stack",
     "Step",
     "type_token",
+    "with_provider",
+    "without_secrets",
 ]
 
 Op = Literal["create", "update", "replace", "same", "read"]
@@ -201,14 +203,15 @@ def _resolve(value: Any, deps: set[str]) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    """A value with secret markers removed, for the engine's own input comparison."""
+def without_secrets(value: Any) -> Any:
+    """A value with every secret mark removed, at any depth: what the engine hands a provider
+    that does not accept secrets, and what it compares in its own diff."""
     if is_secret(value):
-        return _plain(unwrap(value))
+        return without_secrets(unwrap(value))
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: without_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [without_secrets(v) for v in value]
     return value
 
 
@@ -232,8 +235,8 @@ def engine_diff(old: ResourceState, provider: ResourceProvider, news: Mapping[st
     """The engine's own diff when the provider answers DIFF_UNKNOWN (``diffResource``): old
     inputs against new checked inputs, secrets unwrapped, ``__provider`` included; an unknown
     new value counts as a change."""
-    before = _plain(with_provider(old.inputs, old.provider))
-    after = _plain(with_provider(news, provider))
+    before = without_secrets(with_provider(old.inputs, old.provider))
+    after = without_secrets(with_provider(news, provider))
     return before != after or _contains_unknown(after)
 
 

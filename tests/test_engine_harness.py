@@ -4,6 +4,10 @@ Uses the throwaway ``tests/fixtures_engine/echo_provider.py``, which reports in 
 it actually received in the ``python -m pulumi.dynamic`` child process. One child serves the
 whole module (start-up costs ~0.35 s), configured once before any provider is used, because
 the SDK server configures each provider only on first use.
+
+The second half proves that ``tests/engine_stack.py`` chains the calls as the engine does
+(docs/pulumi-engine.md), with ``tests/fixtures_engine/recording_provider.py``, which logs every
+call it receives, and ``Engine.requests``, which shows what went on the wire.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from tests.engine import (  # noqa: E402
     serialized,
     unwrap,
 )
+from tests.engine_program import ProgramResult, run_program  # noqa: E402
 from tests.engine_stack import ProtectedError, Run, Stack, Step  # noqa: E402
 from tests.fixtures_engine.echo_provider import EchoProvider  # noqa: E402
 from tests.fixtures_engine.recording_provider import (  # noqa: E402
@@ -586,3 +591,49 @@ def test_protect_refuses_replacement_and_destroy(
     with pytest.raises(ProtectedError, match="unable to delete"):
         stack.destroy()
     assert [c["method"] for c in calls()] == ["check", "diff"]
+
+
+PAIR_PROGRAM = Path(__file__).resolve().parent / "fixtures_engine" / "pair_program.py"
+
+
+def pair_program(stack: Stack, *, preview: bool, kind: str, size: int) -> ProgramResult:
+    config = {"proj:kind": kind, "proj:size": str(size)}
+    return run_program(stack, PAIR_PROGRAM, preview=preview, config=config)
+
+
+def test_a_real_program_previews_and_updates_through_the_sequences(
+    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    first = pair_program(stack, preview=False, kind="x", size=1)
+    a, b = stack.state("a"), stack.state("b")
+    assert (first.op("a"), first.op("b")) == ("create", "create")
+    assert b.inputs["parent"] == a.id and b.inputs["parent_serial"] == a.outputs["serial"]
+    assert first.exports == {"a_id": a.id, "b_parent": a.id}
+    calls()
+
+    update = pair_program(stack, preview=True, kind="x", size=2)
+    b_check = [c for c in calls() if c["method"] == "check"][1]
+    # a's id and inputs are known during its update's preview; its other outputs are not.
+    assert b_check["news"] == {"name": "b", "parent": a.id, "size": 2.0, "parent_serial": U}
+    assert (update.op("a"), update.op("b")) == ("update", "update")
+    assert update.exports == {"a_id": a.id, "b_parent": a.id}
+
+    replace = pair_program(stack, preview=True, kind="y", size=1)
+    b_check = [c for c in calls() if c["method"] == "check"][2]  # after a's second Check
+    assert b_check["news"]["parent"] == U
+    assert (replace.op("a"), replace.op("b")) == ("replace", "update")
+    assert replace.exports == {"a_id": UNKNOWN, "b_parent": UNKNOWN}
+    assert stack.state("a") == a  # previews change nothing
+
+    done = pair_program(stack, preview=False, kind="y", size=1)
+    assert [c["method"] for c in calls()] == [
+        "check",
+        "diff",
+        "check",
+        "create",
+        "check",
+        "diff",
+        "update",
+        "delete",
+    ]
+    assert done.deleted == [a.urn] and done.exports["a_id"] == stack.state("a").id != a.id

@@ -18,6 +18,9 @@ from conftest import issued_codes, stack_config
 from pairing_provider.client import PCEClient
 from pairing_provider.key import SECRET_OUTPUTS
 from pairing_provider.simulator import Simulator
+from tests.engine import UNKNOWN, Engine
+from tests.engine_program import ProgramResult, run_program
+from tests.engine_stack import Stack
 from tests.pulumi_mocks import ProviderBackedMocks, RecordingMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,3 +211,36 @@ def test_preview_workflow_steps() -> None:
     env = steps[preview]["env"]
     assert env["ILLUMIO_API_KEY_SECRET"] == "${{ secrets.ILLUMIO_API_KEY_SECRET }}"
     assert env["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+
+
+def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
+    engine: Engine, client: PCEClient
+) -> None:
+    """The example program run as `pulumi up` then `pulumi preview` would run it, with the real
+    provider process behind it (tests/engine_program.py)."""
+    seed(client)
+    stack = Stack(engine, project=PROJECT)
+    program = FLEET / "__main__.py"
+
+    def run(preview: bool, rotation: str) -> ProgramResult:
+        config = {f"{PROJECT}:rotation": rotation}
+        return run_program(stack, program, preview=preview, config=config)
+
+    created = run(False, "2026-11")
+    names = ["prod", "staging", "prod-key", "staging-key"]
+    assert [(s.name, s.op) for s in created.steps] == [(n, "create") for n in names]
+
+    unchanged = run(True, "2026-11")
+    assert {s.op for s in unchanged.steps} == {"same"}
+
+    rotated = run(True, "2026-12")
+    assert [(s.name, s.op) for s in rotated.steps] == [
+        ("prod", "same"),
+        ("staging", "same"),
+        ("prod-key", "replace"),
+        ("staging-key", "replace"),
+    ]
+    # What `pulumi preview` shows for the exports: the hrefs known, the new codes not yet.
+    assert rotated.exports["prod_profile_href"] == stack.state("prod").id
+    assert rotated.exports["prod_activation_code"] == UNKNOWN
+    assert rotated.deleted == [] and stack.names() == names  # a preview changes nothing
