@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import runpy
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,7 +141,7 @@ async def _exports() -> dict[str, Any]:
 
 def run_program(
     stack: Stack,
-    program: Path | Callable[[], object],
+    program: Path,
     *,
     preview: bool,
     config: Mapping[str, str] | None = None,
@@ -149,10 +149,9 @@ def run_program(
 ) -> ProgramResult:
     """``pulumi preview`` (``preview=True``) or ``pulumi up`` of ``program`` on ``stack``.
 
-    ``program`` is a ``__main__.py`` to run as the Pulumi language host does, or a function
-    that declares resources. ``config`` is the stack config with namespaced keys
-    (``{"pairing-provider:rotation": "2"}``); the provider process keeps the config its
-    ``Engine`` was configured with.
+    ``program`` is a ``__main__.py`` to run as the Pulumi language host does. ``config`` is
+    the stack config with namespaced keys (``{"pairing-provider:rotation": "2"}``); the
+    provider process keeps the config its ``Engine`` was configured with.
     """
     run = Run(stack, preview=preview)
     monitor = StackMonitor(run)
@@ -160,9 +159,10 @@ def run_program(
         monitor.mocks, project=stack.project, stack=stack.stack, preview=preview, monitor=monitor
     )
     pulumi.runtime.set_all_config(dict(config or {}), secret_keys=list(secret_keys))
-    body = (
-        program if callable(program) else lambda: runpy.run_path(str(program), run_name="__main__")
-    )
+
+    def body() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
     try:
         _sync_await(run_pulumi_func(body))
         exports = _sync_await(_exports())
