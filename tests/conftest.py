@@ -12,6 +12,7 @@ from pairing_provider.client import PCEClient
 from pairing_provider.config import Settings
 from pairing_provider.simulator import Simulator
 from tests.engine import Engine
+from tests.fixtures_engine.process_reset import ProcessResetProvider
 
 API_USER = "api_1a2b3c4d5e6f"
 API_SECRET = "sim-secret-0c9f5e2d7b"  # a test credential; scanned for in outputs and logs
@@ -33,17 +34,26 @@ def simulator(simulator_server: Simulator) -> Simulator:
     return simulator_server
 
 
+@pytest.fixture(scope="session")
+def shared_engine(simulator_server: Simulator) -> Iterator[Engine]:
+    """One provider process for the session (per xdist worker), configured for the simulator."""
+    with Engine() as running:
+        running.configure(stack_config(simulator_server), secret_keys={"illumio:apiKeySecret"})
+        yield running
+
+
 @pytest.fixture
-def engine(simulator: Simulator) -> Iterator[Engine]:
+def engine(simulator: Simulator, shared_engine: Engine) -> Iterator[Engine]:
     """A provider process as the engine starts it, configured for the simulator.
 
-    A fresh one per test: the process keeps caches (the label listing, the refresh snapshot)
-    that must not carry over a simulator reset.
+    Shared by the tests, and emptied before each one of every process-wide client, pacer and
+    cache (the label listing, the refresh snapshot) by a Check inside it
+    (tests/fixtures_engine/process_reset.py), so a test meets what a fresh process would hold.
     """
-    with Engine() as running:
-        running.configure(stack_config(simulator), secret_keys={"illumio:apiKeySecret"})
-        yield running
-    assert API_SECRET not in running.stderr_text()
+    shared_engine.check(ProcessResetProvider(), {}, {})
+    seen = len(shared_engine.stderr_text())
+    yield shared_engine
+    assert API_SECRET not in shared_engine.stderr_text()[seen:]
 
 
 @pytest.fixture
