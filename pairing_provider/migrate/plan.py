@@ -1,8 +1,9 @@
 """From Terraform resources to Pulumi declarations, with a record of what could not be mapped.
 
-Each ``illumio-core_pairing_profile`` goes through ``validate_inputs``, the check the provider
-itself runs, so the program gets exactly the values the provider will send and compare, and a
-value the PCE would refuse is reported now, with its address, instead of at ``pulumi up``.
+Each ``illumio-core_pairing_profile`` goes through ``PairingProfileSpec``, the model the
+provider's check validates with, so the program gets exactly the values the provider will send
+and compare, and a value the PCE would refuse is reported now, with its address, instead of at
+``pulumi up``. Only Pulumi-free modules are imported: the migration never loads the Pulumi SDK.
 """
 
 from __future__ import annotations
@@ -11,11 +12,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pairing_provider.key import validate_key_inputs
+from pydantic import ValidationError
+
+from pairing_provider.hrefs import PROFILE_EXAMPLE, PROFILE_HREF, href_problem
 from pairing_provider.migrate.names import unique_names
 from pairing_provider.migrate.state import MigrationError, StateInstance, TerraformState
-from pairing_provider.models import READ_ONLY_FIELDS, SPEC_FIELDS, PairingProfileSpec
-from pairing_provider.profile import validate_inputs
+from pairing_provider.models import (
+    READ_ONLY_FIELDS,
+    SPEC_FIELDS,
+    PairingProfileSpec,
+    describe_errors,
+)
 
 PROFILE_TYPE = "illumio-core_pairing_profile"
 KEYS_TYPE = "illumio-core_pairing_keys"
@@ -101,7 +108,6 @@ class Migration:
     keys: list[KeyDecl]
     findings: list[Finding]
     notes: list[str]
-    retired: list[str] = field(default_factory=list)  # not declared, still to leave Terraform
 
     @property
     def secrets(self) -> list[SecretInput]:
@@ -110,8 +116,8 @@ class Migration:
     @property
     def addresses(self) -> list[str]:
         """Every address Terraform should forget (`terraform state rm`): the ones the program
-        takes over, and the retired ones, which Terraform must not destroy either."""
-        return [*(decl.address for decl in (*self.profiles, *self.keys)), *self.retired]
+        takes over, which Terraform must not destroy either."""
+        return [decl.address for decl in self.profiles] + [decl.address for decl in self.keys]
 
 
 def plan_migration(state: TerraformState) -> Migration:
@@ -125,10 +131,10 @@ def plan_migration(state: TerraformState) -> Migration:
     findings = _skipped(state)
     errors = _repeated_addresses([*profiles_in, *keys_in])
     profiles = _plan_profiles(profiles_in, findings, errors)
-    keys, retired = _plan_keys(keys_in, profiles, findings, errors)
+    keys = _plan_keys(keys_in, profiles, findings, errors)
     if errors:
         raise MigrationError("cannot migrate; nothing was written:\n  " + "\n  ".join(errors))
-    return Migration(state, profiles, keys, findings, _notes(profiles_in), retired)
+    return Migration(state, profiles, keys, findings, _notes(profiles_in))
 
 
 def _plan_profiles(
@@ -149,19 +155,15 @@ def _plan_keys(
     profiles: list[ProfileDecl],
     findings: list[Finding],
     errors: list[str],
-) -> tuple[list[KeyDecl], list[str]]:
-    """The keys to declare, and the addresses of those not declared (``Migration.retired``)."""
+) -> list[KeyDecl]:
     names = unique_names(instances)
     by_href = {decl.href: decl for decl in profiles if decl.href}
-    keys, retired = [], []
+    keys = []
     for instance in instances:
         decl, problems = _key(instance, names[instance.address], by_href, findings)
-        if decl is None:
-            retired.append(instance.address)
-        else:
-            keys.append(decl)
+        keys.append(decl)
         errors += problems
-    return keys, retired
+    return keys
 
 
 def _managed(state: TerraformState, type_: str) -> list[StateInstance]:
@@ -205,9 +207,12 @@ def _profile(
 ) -> tuple[ProfileDecl, list[str]]:
     values = instance.values
     candidate = {name: values[name] for name in SPEC_FIELDS if values.get(name) is not None}
-    inputs, failures = validate_inputs(candidate)
-    problems = [f"{instance.address}: {reason}" for _, reason in failures]
-    args = {} if problems else _explicit_args(inputs)
+    try:
+        args = _explicit_args(PairingProfileSpec.model_validate(candidate).model_dump())
+        problems = []
+    except ValidationError as exc:
+        args = {}
+        problems = [f"{instance.address}: {reason}" for _, reason in describe_errors(exc)]
     findings += _unmapped_attributes(instance)
     if instance.tainted:
         findings.append(
@@ -300,26 +305,15 @@ def _key(
     resource_name: str,
     by_href: dict[str, ProfileDecl],
     findings: list[Finding],
-) -> tuple[KeyDecl | None, list[str]]:
-    """The key's declaration, or None when its profile is disabled: the PCE refuses to make a
-    key for a disabled profile, so declaring one would only make `pulumi up` fail."""
+) -> tuple[KeyDecl, list[str]]:
+    """The key's declaration, disabled profile or not: a PCE issues keys for disabled profiles
+    too (the Terraform provider's own acceptance test makes keys from one)."""
     values = instance.values
     href = values.get("pairing_profile_href")
-    _, failures = validate_key_inputs({"pairing_profile_href": href})
-    problems = [f"{instance.address}: {reason}" for _, reason in failures]
+    problem = href_problem(PROFILE_HREF, href, PROFILE_EXAMPLE)
+    problems = [f"{instance.address}: pairing_profile_href: {problem}"] if problem else []
     profile = by_href.get(href) if isinstance(href, str) else None
     findings += _key_findings(instance, profile)
-    if profile is not None and profile.args.get("enabled") is False:
-        findings.append(
-            Finding(
-                instance.address,
-                "",
-                "its profile is disabled and the PCE makes no key for a disabled profile: no "
-                "PairingKey is declared (add one once the profile is enabled). Remove it from "
-                "Terraform all the same: destroying it would revoke every key of the profile.",
-            )
-        )
-        return None, problems
     decl = KeyDecl(instance.address, resource_name, href if isinstance(href, str) else "", profile)
     return decl, problems
 
