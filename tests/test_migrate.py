@@ -6,13 +6,11 @@ them (the simulator) without a single write to any profile.
 from __future__ import annotations
 
 import ast
-import asyncio
 import copy
 import inspect
 import json
 import keyword
 import py_compile
-import runpy
 import shlex
 import subprocess
 import sys
@@ -21,7 +19,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pulumi
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,7 +39,7 @@ from pairing_provider.migrate.render import (
 )
 from pairing_provider.migrate.state import StateInstance, instance_address
 from pairing_provider.simulator import ApiError, PCEState, Simulator
-from tests.pulumi_mocks import EngineLikeMonitor, ProviderBackedMocks
+from pairing_provider.testing import RunResult, Secret, Stack
 
 FIXTURES = Path(__file__).parent / "fixtures_terraform"
 FORMATS = ["show.json", "terraform.tfstate"]
@@ -405,26 +402,16 @@ def seed_pce(client: PCEClient) -> None:
         assert client.create_pairing_profile(body)["href"] == f"/orgs/1/pairing_profiles/{number}"
 
 
-def resolve(output: pulumi.Output[Any]) -> Any:
-    return asyncio.get_event_loop().run_until_complete(output.future())
-
-
-def run_program(path: Path, simulator: Simulator, config: dict[str, str]) -> dict[str, Any]:
+def run_program(path: Path, simulator: Simulator, config: dict[str, str]) -> RunResult:
     """Run the generated program as `pulumi up` would, with the real providers behind it."""
-    mocks = ProviderBackedMocks(stack_config(simulator))
-    pulumi.runtime.set_mocks(
-        mocks, project="proj", stack="dev", preview=False, monitor=EngineLikeMonitor(mocks)
+    stack = Stack(
+        path,
+        config={**stack_config(simulator), **config},
+        secrets=tuple(config),
+        project="proj",
+        request_log=simulator.requests,
     )
-    pulumi.runtime.set_all_config(config, secret_keys=list(config))
-    try:
-        namespace = runpy.run_path(str(path), run_name="__main__")
-        return {
-            name: resolve(value.id)
-            for name, value in namespace.items()
-            if isinstance(value, pulumi.CustomResource)
-        }
-    finally:
-        pulumi.runtime.set_all_config({}, secret_keys=[])
+    return stack.up()
 
 
 def api_calls(simulator: Simulator) -> list[tuple[str, str, int]]:
@@ -452,19 +439,26 @@ def test_program_adopts_every_profile_without_a_write(
     path = write_program(tmp_path, migration)
     simulator.clear_requests()
 
-    ids = run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
+    up = run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
 
     calls = api_calls(simulator)
     assert [call for call in calls if is_profile_write(*call)] == []
     refused = [c for c in calls if c[0] == "POST" and c[1] == "/orgs/1/pairing_profiles"]
     assert [status for _, _, status in refused] == [406] * len(migration.profiles)
-    assert {p.variable: ids[p.variable] for p in migration.profiles} == {
-        p.variable: p.href for p in migration.profiles
-    }
+    for profile in migration.profiles:
+        assert up.resource(profile.resource_name, "PairingProfile").id == profile.href
+        assert up.outputs[f"{profile.variable}_href"] == profile.href
     new_keys = sorted(path for method, path, _ in calls if path.endswith("/pairing_key"))
     assert new_keys == [f"/orgs/1/pairing_profiles/{n}/pairing_key" for n in (1, 2, 7)]
+    issued = [key["activation_code"] for key in simulator.pairing_keys()]
     for key in migration.keys:
-        assert ids[key.variable].startswith(f"{key.profile_href}/pairing_keys/")
+        key_id = up.resource(key.resource_name, "PairingKey").id
+        assert key_id.startswith(f"{key.profile_href}/pairing_keys/")
+        code, cloud_init = (
+            up.outputs[f"{key.variable}_{o}"] for o in ("activation_code", "cloud_init")
+        )
+        assert isinstance(code, Secret) and isinstance(cloud_init, Secret)
+        assert code.value in issued and code.value in cloud_init.value
     for body in PCE_PROFILES:
         [live] = client.list_pairing_profiles(name=body["name"])
         assert live["updated_at"] == live["created_at"], body["name"]

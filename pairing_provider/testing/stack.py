@@ -39,8 +39,13 @@ class RunResult:
 
     outputs: dict[str, Any]  # stack outputs: secrets as Secret, unknowns (preview) as UNKNOWN
     steps: list[Step]
-    resources: dict[str, ResourceState]  # the stack's state after the run, by resource name
+    resources: list[ResourceState]  # the stack's state after the run
     requests: list[dict[str, Any]]  # the PCE requests made during the run
+
+    def resource(self, name: str, type_: str | None = None) -> ResourceState:
+        """The resource named ``name`` (of type ``type_``, e.g. ``"PairingKey"``, when two
+        resources of different types share the name)."""
+        return find_resource(self.resources, name, type_)
 
     @property
     def changes(self) -> dict[str, str]:
@@ -72,18 +77,22 @@ class Stack:
         self.state: dict[str, ResourceState] = {}
         self._request_log = request_log or list
 
+    def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
+        """As ``pulumi config set [--secret] KEY VALUE``: the next run sees it."""
+        qualified = _qualified(key, self.project)
+        self.config[qualified] = value
+        if secret:
+            self.secrets = self.secrets | {qualified}
+
     def up(self) -> RunResult:
         return self._run(preview=False)
 
     def preview(self) -> RunResult:
         return self._run(preview=True)
 
-    def resource(self, name: str) -> ResourceState:
-        """The state of the resource named ``name`` (its Pulumi resource name)."""
-        matches = [state for state in self.state.values() if state.name == name]
-        if len(matches) != 1:
-            raise KeyError(f"{len(matches)} resources named {name!r} in the stack's state")
-        return matches[0]
+    def resource(self, name: str, type_: str | None = None) -> ResourceState:
+        """The state of the resource named ``name`` (and of type ``type_``, if given)."""
+        return find_resource(list(self.state.values()), name, type_)
 
     def _run(self, preview: bool) -> RunResult:
         deployment = Deployment(self.state, self.config, self.project, preview)
@@ -101,7 +110,7 @@ class Stack:
         return RunResult(
             outputs=_stack_outputs(deployment),
             steps=list(deployment.steps),
-            resources={state.name: state for state in self.state.values()},
+            resources=list(self.state.values()),
             requests=self._request_log()[logged:],
         )
 
@@ -128,6 +137,22 @@ class Stack:
             sys.path[:] = path
 
 
+def find_resource(
+    resources: list[ResourceState], name: str, type_: str | None = None
+) -> ResourceState:
+    """``type_`` is a whole type token or its last part (``PairingKey``)."""
+    matches = [
+        state
+        for state in resources
+        if state.name == name
+        and (type_ is None or state.type == type_ or state.type.endswith(f":{type_}"))
+    ]
+    if len(matches) != 1:
+        shown = f"{name!r}" + (f" of type {type_}" if type_ else "")
+        raise KeyError(f"{len(matches)} resources named {shown} in the state")
+    return matches[0]
+
+
 def _install_mocks(deployment: Deployment, stack: Stack, preview: bool) -> None:
     monitor = DeploymentMonitor(deployment)
     # A root resource already set keeps set_mocks from registering a stack of its own:
@@ -147,12 +172,23 @@ def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         warnings.simplefilter("ignore", DeprecationWarning)
         previous = asyncio.get_event_loop_policy().get_event_loop()
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_unretrieved_failure_is_reported)
     asyncio.set_event_loop(loop)
     try:
         yield loop
     finally:
         loop.close()
         asyncio.set_event_loop(previous)
+
+
+def _unretrieved_failure_is_reported(
+    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
+) -> None:
+    """A failed registration fails every output future of the resource; the run raised the
+    error already, so asyncio's "never retrieved" log of each copy would only be noise."""
+    if context.get("message") == "Future exception was never retrieved":
+        return
+    loop.default_exception_handler(context)
 
 
 @contextmanager
