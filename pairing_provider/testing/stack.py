@@ -24,13 +24,17 @@ from typing import Any
 import pulumi
 from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import set_root_resource
+from pulumi.runtime.settings import SETTINGS, set_root_resource
 
 from pairing_provider.testing.engine import Deployment, DeploymentMonitor, Step, from_grpc
 from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 
 Program = Callable[[], Any] | str | os.PathLike[str]
 NO_CHANGE = ("same", "read")
+FAILED_RUN_LEFTOVERS = (
+    "Future exception was never retrieved",
+    "Task was destroyed but it is pending!",
+)
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,10 @@ def _install_mocks(deployment: Deployment, stack: Stack, preview: bool) -> None:
         monitor.mocks, project=stack.project, stack=stack.name, preview=preview, monitor=monitor
     )
     set_root_resource(None)  # type: ignore[arg-type]
+    # What the SDK's own pulumi.runtime.test does: no RPC or output of an earlier (failed) run
+    # may be awaited, or re-raise its error, in this one.
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
     pulumi.runtime.set_all_config(stack.config, list(stack.secrets))
 
 
@@ -184,9 +192,10 @@ def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
 def _unretrieved_failure_is_reported(
     loop: asyncio.AbstractEventLoop, context: dict[str, Any]
 ) -> None:
-    """A failed registration fails every output future of the resource; the run raised the
-    error already, so asyncio's "never retrieved" log of each copy would only be noise."""
-    if context.get("message") == "Future exception was never retrieved":
+    """A failed registration fails every output future of the resource and leaves the outputs
+    that wait on them pending; the run raised the error already, so asyncio's log of each
+    such future and task, when it is collected, would only be noise."""
+    if context.get("message") in FAILED_RUN_LEFTOVERS:
         return
     loop.default_exception_handler(context)
 
