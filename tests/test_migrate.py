@@ -6,19 +6,18 @@ them (the simulator) without a single write to any profile.
 from __future__ import annotations
 
 import ast
-import asyncio
 import copy
 import json
 import keyword
 import py_compile
-import runpy
 import shlex
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import pulumi
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,17 +29,20 @@ from pairing_provider.migrate.names import unique_names
 from pairing_provider.migrate.plan import KEYS_TYPE, PROFILE_TYPE, Migration
 from pairing_provider.migrate.render import (
     LINE_LENGTH,
+    PULUMI_REQUIREMENT,
     display_width,
     python_string,
     render_program,
+    requirement_for,
 )
 from pairing_provider.migrate.state import StateInstance, instance_address
 from pairing_provider.simulator import Simulator
-from tests.pulumi_mocks import EngineLikeMonitor, ProviderBackedMocks
+from pairing_provider.testing import RunResult, Secret, Stack
 
 FIXTURES = Path(__file__).parent / "fixtures_terraform"
 FORMATS = ["show.json", "terraform.tfstate"]
 REPO = Path(__file__).parent.parent
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 SECRET_DESCRIPTION = "rotate quarterly; ticket SEC-1432"  # sensitive in the fixtures
 SECRET_KEY = "edge_site_1_description"
 PROFILE_ADDRESSES = [
@@ -51,9 +53,12 @@ PROFILE_ADDRESSES = [
     'module.edge.module.dc["eu-1"].illumio-core_pairing_profile.dc["app_x"]',
     'module.edge.module.dc["eu-1"].illumio-core_pairing_profile.dc["db"]',
 ]
-KEY_ADDRESSES = ["illumio-core_pairing_keys.legacy", "illumio-core_pairing_keys.web"]
-# Its profile is disabled: the PCE makes no key for it, so no PairingKey is declared.
-RETIRED_KEY = "module.edge.illumio-core_pairing_keys.site[0]"
+# The last one's profile is disabled: a PCE issues keys for disabled profiles too.
+KEY_ADDRESSES = [
+    "illumio-core_pairing_keys.legacy",
+    "illumio-core_pairing_keys.web",
+    "module.edge.illumio-core_pairing_keys.site[0]",
+]
 # What the PCE holds: the fixtures' profiles as API bodies, in href order (1..7).
 PCE_PROFILES: list[dict[str, Any]] = [
     {
@@ -115,8 +120,7 @@ def test_both_formats_yield_the_same_program() -> None:
     assert first[1] == second[1]
     assert [p.address for p in show.profiles] == PROFILE_ADDRESSES
     assert [k.address for k in show.keys] == KEY_ADDRESSES
-    assert show.retired == [RETIRED_KEY]
-    assert show.addresses == [*PROFILE_ADDRESSES, *KEY_ADDRESSES, RETIRED_KEY]
+    assert show.addresses == [*PROFILE_ADDRESSES, *KEY_ADDRESSES]
 
 
 @pytest.mark.parametrize("name", FORMATS)
@@ -179,8 +183,8 @@ def test_unlimited_is_kept_and_numeric_strings_become_integers() -> None:
 def test_keys_point_at_their_profile_or_keep_a_literal_href() -> None:
     migration = migrate(fixture("terraform.tfstate"))
     program = render_program(migration, "tf")
-    assert "pairing_profile_href=web_profile.href," in program
-    assert "edge_site_0_key" not in program  # its profile is disabled
+    assert "pairing_profile=web_profile," in program
+    assert "pairing_profile=edge_site_0_profile," in program  # disabled: a key all the same
     assert 'pairing_profile_href="/orgs/1/pairing_profiles/7",' in program
     assert "activation codes cannot be carried over" in program
     for token in ("activation_token", "8f1c2a0e0d9b7c6a5f4e3d2c1b0a9f8e"):
@@ -229,8 +233,7 @@ def test_report_lists_what_was_not_carried_over(capsys: pytest.CaptureFixture[st
         f"pulumi config set --secret {SECRET_KEY}",
         "terraform state rm \\",
         "'module.edge.illumio-core_pairing_profile.site[0]' \\",
-        f"{RETIRED_KEY}: its profile is disabled and the PCE makes no key",
-        f"'{RETIRED_KEY}'\n",
+        "'module.edge.illumio-core_pairing_keys.site[0]'\n",
     ):
         assert expected in report
     assert "null_resource" not in report
@@ -378,26 +381,16 @@ def seed_pce(client: PCEClient, **overrides: dict[str, Any]) -> None:
         assert client.create_pairing_profile(body)["href"] == f"/orgs/1/pairing_profiles/{number}"
 
 
-def resolve(output: pulumi.Output[Any]) -> Any:
-    return asyncio.get_event_loop().run_until_complete(output.future())
-
-
-def run_program(path: Path, simulator: Simulator, config: dict[str, str]) -> dict[str, Any]:
+def run_program(path: Path, simulator: Simulator, config: dict[str, str]) -> RunResult:
     """Run the generated program as `pulumi up` would, with the real providers behind it."""
-    mocks = ProviderBackedMocks(stack_config(simulator))
-    pulumi.runtime.set_mocks(
-        mocks, project="proj", stack="dev", preview=False, monitor=EngineLikeMonitor(mocks)
+    stack = Stack(
+        path,
+        config={**stack_config(simulator), **config},
+        secrets=tuple(config),
+        project="proj",
+        request_log=simulator.requests,
     )
-    pulumi.runtime.set_all_config(config, secret_keys=list(config))
-    try:
-        namespace = runpy.run_path(str(path), run_name="__main__")
-        return {
-            name: resolve(value.id)
-            for name, value in namespace.items()
-            if isinstance(value, pulumi.CustomResource)
-        }
-    finally:
-        pulumi.runtime.set_all_config({}, secret_keys=[])
+    return stack.up()
 
 
 def api_calls(simulator: Simulator) -> list[tuple[str, str, int]]:
@@ -424,19 +417,26 @@ def test_program_adopts_every_profile_without_a_write(
     path = write_program(tmp_path, migration)
     simulator.clear_requests()
 
-    ids = run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
+    up = run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
 
     calls = api_calls(simulator)
     assert [call for call in calls if is_profile_write(*call)] == []
     refused = [c for c in calls if c[0] == "POST" and c[1] == "/orgs/1/pairing_profiles"]
     assert [status for _, _, status in refused] == [406] * len(migration.profiles)
-    assert {p.variable: ids[p.variable] for p in migration.profiles} == {
-        p.variable: p.href for p in migration.profiles
-    }
+    for profile in migration.profiles:
+        assert up.resource(profile.resource_name, "PairingProfile").id == profile.href
+        assert up.outputs[f"{profile.variable}_href"] == profile.href
     new_keys = sorted(path for method, path, _ in calls if path.endswith("/pairing_key"))
-    assert new_keys == [f"/orgs/1/pairing_profiles/{n}/pairing_key" for n in (1, 7)]
+    assert new_keys == [f"/orgs/1/pairing_profiles/{n}/pairing_key" for n in (1, 2, 7)]
+    issued = [key["activation_code"] for key in simulator.pairing_keys()]
     for key in migration.keys:
-        assert ids[key.variable].startswith(f"{key.profile_href}/pairing_keys/")
+        key_id = up.resource(key.resource_name, "PairingKey").id
+        assert key_id.startswith(f"{key.profile_href}/pairing_keys/")
+        code, cloud_init = (
+            up.outputs[f"{key.variable}_{o}"] for o in ("activation_code", "cloud_init")
+        )
+        assert isinstance(code, Secret) and isinstance(cloud_init, Secret)
+        assert code.value in issued and code.value in cloud_init.value
     for body in PCE_PROFILES:
         [live] = client.list_pairing_profiles(name=body["name"])
         assert live["updated_at"] == live["created_at"], body["name"]
@@ -630,34 +630,55 @@ class CliRun(NamedTuple):
     stderr: bytes
 
 
+MIGRATE = [sys.executable, "-m", "pairing_provider.migrate"]
+# Imports the package, runs a whole migration in-process, then lists the Pulumi modules loaded.
+NO_PULUMI = (
+    "import sys\n"
+    "from pairing_provider.migrate import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))\n"
+    "sys.exit(code)\n"
+)
+
+
 @pytest.fixture(scope="module")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, CliRun]]:
-    """Three command lines run as subprocesses, all at once: each spends about a second
-    importing Pulumi, and the suite has to stay fast."""
+    """Command lines run as subprocesses, all at once, so the suite stays fast."""
     base = tmp_path_factory.mktemp("cli")
     (base / "tf.json").write_text('{"format_version": "9.0"}')
+    tfstate = str(FIXTURES / "terraform.tfstate")
     runs: dict[str, tuple[list[str], bytes | None]] = {
         "out": (
+            [*MIGRATE, "--from-terraform", tfstate, "--out", str(base / "pairing-stack")],
+            None,
+        ),
+        "stdin": ([*MIGRATE, "--from-terraform", "-"], (FIXTURES / "show.json").read_bytes()),
+        "error": (
+            [*MIGRATE, "--from-terraform", str(base / "tf.json"), "--out", str(base / "out")],
+            None,
+        ),
+        "no_pulumi": (
             [
+                sys.executable,
+                "-c",
+                NO_PULUMI,
                 "--from-terraform",
-                str(FIXTURES / "terraform.tfstate"),
+                tfstate,
                 "--out",
-                str(base / "pairing-stack"),
+                str(base / "np"),
             ],
             None,
         ),
-        "stdin": (["--from-terraform", "-"], (FIXTURES / "show.json").read_bytes()),
-        "error": (["--from-terraform", str(base / "tf.json"), "--out", str(base / "out")], None),
     }
     started = {
         name: subprocess.Popen(
-            [sys.executable, "-m", "pairing_provider.migrate", *args],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=REPO,
         )
-        for name, (args, _) in runs.items()
+        for name, (command, _) in runs.items()
     }
     results = {}
     for name, process in started.items():
@@ -679,9 +700,12 @@ def test_cli_writes_a_project_into_a_new_directory(cli: tuple[Path, dict[str, Cl
     assert 'name: "pairing-stack"' in (out / "Pulumi.yaml").read_text()
     assert "runtime:\n  name: python" in (out / "Pulumi.yaml").read_text()
     requirements = (out / "requirements.txt").read_text()
-    assert "pulumi>=3.272,<4" in requirements and "pairing_provider" in requirements
+    assert "pulumi>=3.216,<4" in requirements
+    # Installable anywhere (a CI runner too): this release by name, never a local path.
+    assert f"pairing_provider=={metadata.version('pairing_provider')}\n" in requirements
+    assert "file:" not in requirements
     report = done.stderr.decode()
-    assert "Not carried over (8):" in report and str(out / "__main__.py") in report
+    assert "Not carried over (7):" in report and str(out / "__main__.py") in report
     program = (out / "__main__.py").read_text(encoding="utf-8")
     assert program == render_program(migrate(fixture("terraform.tfstate")), "terraform.tfstate")
 
@@ -700,3 +724,42 @@ def test_cli_error_exit_code_and_message(cli: tuple[Path, dict[str, CliRun]]) ->
     assert done.stdout == b""
     assert done.stderr.startswith(b"error: unsupported `terraform show -json` format_version")
     assert not (base / "out").exists()
+
+
+def test_migration_never_loads_the_pulumi_sdk(cli: tuple[Path, dict[str, CliRun]]) -> None:
+    base, runs = cli
+    done = runs["no_pulumi"]
+    assert done.returncode == 0, done.stderr.decode()
+    assert (base / "np" / "__main__.py").is_file()  # the whole migration ran
+    assert done.stdout == b"[]\n"
+
+
+def test_requirement_is_a_tag_of_the_repository_or_an_index_release() -> None:
+    urls = ["Documentation, https://docs.example.com", "Repository, https://github.com/acme/pp/"]
+    assert (
+        requirement_for("0.2.0", urls) == "pairing_provider @ git+https://github.com/acme/pp@v0.2.0"
+    )
+    assert requirement_for("0.2.0", urls[:1]) == "pairing_provider==0.2.0"
+    assert PULUMI_REQUIREMENT in PYPROJECT["project"]["dependencies"]
+
+
+def test_requirement_option_overrides_the_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = "pairing_provider @ git+https://git.example.com/team/pairing_provider@v9.9.9"
+    state = str(FIXTURES / "show.json")
+    out = tmp_path / "stack"
+    assert main(["--from-terraform", state, "--out", str(out), "--requirement", spec]) == 0
+    assert (out / "requirements.txt").read_text().endswith(f"\n{spec}\n")
+    with pytest.raises(SystemExit):
+        main(["--from-terraform", state, "--out", str(tmp_path / "x"), "--requirement", "a\nb"])
+    assert "--requirement: must be one non-empty line" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_program_exports_hrefs_codes_and_cloud_init() -> None:
+    program = render_program(migrate(fixture("show.json")), "tf")
+    assert 'pulumi.export("web_profile_href", web_profile.href)' in program
+    assert 'pulumi.export("web_key_activation_code", web_key.activation_code)' in program
+    assert 'pulumi.export("web_key_cloud_init", web_key.cloud_init)' in program
+    assert program.count("pulumi.export(") == len(PROFILE_ADDRESSES) + 2 * len(KEY_ADDRESSES)

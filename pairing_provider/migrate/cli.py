@@ -1,4 +1,6 @@
-"""``python -m pairing_provider.migrate --from-terraform STATE [--out DIR]``.
+"""``pairing-provider-migrate --from-terraform STATE [--out DIR] [--requirement SPEC]``.
+
+Also ``python -m pairing_provider.migrate``.
 
 Everything is read, checked and rendered in memory before the first file is written, so an
 error leaves nothing behind; the files themselves are written through temporary names.
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from pairing_provider.migrate.plan import Migration, plan_migration
 from pairing_provider.migrate.render import (
+    default_requirement,
     project_name,
     render_program,
     render_pulumi_yaml,
@@ -32,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         migration = plan_migration(parse_state(_read(args.from_terraform)))
         program = render_program(migration, source_name)
-        written = _emit(migration, program, args.out)
+        written = _emit(migration, program, args.out, args.requirement)
     except MigrationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -63,7 +66,24 @@ def _parser() -> argparse.ArgumentParser:
             "empty) instead of printing the program; the report always goes to stderr"
         ),
     )
+    parser.add_argument(
+        "--requirement",
+        type=_one_line,
+        metavar="SPEC",
+        help=(
+            "how the new project's requirements.txt names this package (default: this "
+            "release from its repository's git tag, or from a package index), e.g. "
+            "'pairing_provider @ git+https://github.com/ORG/pairing_provider@v0.2.0'"
+        ),
+    )
     return parser
+
+
+def _one_line(spec: str) -> str:
+    """A requirement is one line of requirements.txt: a line break would add others."""
+    if not spec.strip() or any(not char.isprintable() for char in spec):
+        raise argparse.ArgumentTypeError("must be one non-empty line of printable characters")
+    return spec.strip()
 
 
 def _read(source: str) -> bytes:
@@ -76,14 +96,16 @@ def _read(source: str) -> bytes:
         raise MigrationError(f"cannot read {source}: {exc.strerror or exc}") from None
 
 
-def _emit(migration: Migration, program: str, out: Path | None) -> list[str]:
+def _emit(
+    migration: Migration, program: str, out: Path | None, requirement: str | None
+) -> list[str]:
     if out is None:
         sys.stdout.write(program)
         return []
     files = {PROGRAM: program}
     if _is_new(out):
         files["Pulumi.yaml"] = render_pulumi_yaml(project_name(out))
-        files["requirements.txt"] = render_requirements()
+        files["requirements.txt"] = render_requirements(requirement or default_requirement())
     elif not out.is_dir():
         raise MigrationError(f"{out} exists and is not a directory")
     elif (out / PROGRAM).exists():

@@ -3,6 +3,7 @@
 Each ``illumio-core_pairing_profile`` goes through ``PROFILE.check``, the check the provider
 itself runs, so the program gets exactly the values the provider will send and compare, and a
 value the PCE would refuse is reported now, with its address, instead of at ``pulumi up``.
+Only Pulumi-free modules are imported: the migration never loads the Pulumi SDK.
 """
 
 from __future__ import annotations
@@ -100,7 +101,6 @@ class Migration:
     keys: list[KeyDecl]
     findings: list[Finding]
     notes: list[str]
-    retired: list[str] = field(default_factory=list)  # not declared, still to leave Terraform
 
     @property
     def secrets(self) -> list[SecretInput]:
@@ -109,8 +109,8 @@ class Migration:
     @property
     def addresses(self) -> list[str]:
         """Every address Terraform should forget (`terraform state rm`): the ones the program
-        takes over, and the retired ones, which Terraform must not destroy either."""
-        return [*(decl.address for decl in (*self.profiles, *self.keys)), *self.retired]
+        takes over, which Terraform must not destroy either."""
+        return [decl.address for decl in self.profiles] + [decl.address for decl in self.keys]
 
 
 def plan_migration(state: TerraformState) -> Migration:
@@ -124,10 +124,10 @@ def plan_migration(state: TerraformState) -> Migration:
     findings = _skipped(state)
     errors = _repeated_addresses([*profiles_in, *keys_in])
     profiles = _plan_profiles(profiles_in, findings, errors)
-    keys, retired = _plan_keys(keys_in, profiles, findings, errors)
+    keys = _plan_keys(keys_in, profiles, findings, errors)
     if errors:
         raise MigrationError("cannot migrate; nothing was written:\n  " + "\n  ".join(errors))
-    return Migration(state, profiles, keys, findings, _notes(profiles_in), retired)
+    return Migration(state, profiles, keys, findings, _notes(profiles_in))
 
 
 def _plan_profiles(
@@ -148,19 +148,15 @@ def _plan_keys(
     profiles: list[ProfileDecl],
     findings: list[Finding],
     errors: list[str],
-) -> tuple[list[KeyDecl], list[str]]:
-    """The keys to declare, and the addresses of those not declared (``Migration.retired``)."""
+) -> list[KeyDecl]:
     names = unique_names(instances)
     by_href = {decl.href: decl for decl in profiles if decl.href}
-    keys, retired = [], []
+    keys = []
     for instance in instances:
         decl, problems = _key(instance, names[instance.address], by_href, findings)
-        if decl is None:
-            retired.append(instance.address)
-        else:
-            keys.append(decl)
+        keys.append(decl)
         errors += problems
-    return keys, retired
+    return keys
 
 
 def _managed(state: TerraformState, type_: str) -> list[StateInstance]:
@@ -299,26 +295,15 @@ def _key(
     resource_name: str,
     by_href: dict[str, ProfileDecl],
     findings: list[Finding],
-) -> tuple[KeyDecl | None, list[str]]:
-    """The key's declaration, or None when its profile is disabled: the PCE refuses to make a
-    key for a disabled profile, so declaring one would only make `pulumi up` fail."""
+) -> tuple[KeyDecl, list[str]]:
+    """The key's declaration, disabled profile or not: a PCE issues keys for disabled profiles
+    too (the Terraform provider's own acceptance test makes keys from one)."""
     values = instance.values
     href = values.get("pairing_profile_href")
     _, failures = KEY.check({"pairing_profile_href": href})
     problems = [f"{instance.address}: {failure.reason}" for failure in failures]
     profile = by_href.get(href) if isinstance(href, str) else None
     findings += _key_findings(instance, profile)
-    if profile is not None and profile.args.get("enabled") is False:
-        findings.append(
-            Finding(
-                instance.address,
-                "",
-                "its profile is disabled and the PCE makes no key for a disabled profile: no "
-                "PairingKey is declared (add one once the profile is enabled). Remove it from "
-                "Terraform all the same: destroying it would revoke every key of the profile.",
-            )
-        )
-        return None, problems
     decl = KeyDecl(instance.address, resource_name, href if isinstance(href, str) else "", profile)
     return decl, problems
 

@@ -16,13 +16,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pairing_provider
 from pairing_provider.migrate.plan import KeyDecl, Migration, ProfileDecl
+from pairing_provider.migrate.state import MigrationError
 
 LINE_LENGTH = 100
 INDENT = "    "
 DEFAULT_PROJECT = "illumio-pairing"
-PULUMI_REQUIREMENT = "pulumi>=3.272,<4"
+PULUMI_REQUIREMENT = "pulumi>=3.216,<4"
+DISTRIBUTION = "pairing_provider"
 
 
 # --- Python literals ----------------------------------------------------------------------------
@@ -124,7 +125,34 @@ def render_program(migration: Migration, source_name: str) -> str:
         lines += ["", *_profile_block(profile)]
     for key in migration.keys:
         lines += ["", *_key_block(key)]
+    lines += ["", *_exports(migration)]
     return "\n".join(lines) + "\n"
+
+
+def _exports(migration: Migration) -> list[str]:
+    """What Terraform users read from the state: each profile's href, each key's activation
+    code and cloud-init user-data (both secret outputs of PairingKey, so secret exports)."""
+    lines = [
+        "# Stack outputs: `pulumi stack output NAME` (add --show-secrets for a key's code).",
+    ]
+    for profile in migration.profiles:
+        lines += _export(f"{profile.variable}_href", f"{profile.variable}.href")
+    for key in migration.keys:
+        for output in ("activation_code", "cloud_init"):
+            lines += _export(f"{key.variable}_{output}", f"{key.variable}.{output}")
+    return lines
+
+
+def _export(name: str, expression: str) -> list[str]:
+    """``pulumi.export(name, expression)`` as ruff lays out a call: on one line, else the
+    arguments on one indented line, else one argument a line."""
+    arguments = [python_string(name), expression]
+    line = f"pulumi.export({', '.join(arguments)})"
+    if _fits(line):
+        return [line]
+    if _fits(INDENT + ", ".join(arguments)):
+        return ["pulumi.export(", INDENT + ", ".join(arguments), ")"]
+    return ["pulumi.export(", *(f"{INDENT}{argument}," for argument in arguments), ")"]
 
 
 def _header(migration: Migration, source_name: str) -> list[str]:
@@ -196,8 +224,7 @@ def _imports(migration: Migration) -> list[str]:
         for name, used in (("PairingKey", migration.keys), ("PairingProfile", migration.profiles))
         if used
     ]
-    pulumi_import = ["import pulumi"] if migration.secrets else []
-    return [*pulumi_import, f"from pairing_provider import {', '.join(names)}"]
+    return ["import pulumi", f"from pairing_provider import {', '.join(names)}"]
 
 
 def _profile_block(profile: ProfileDecl) -> list[str]:
@@ -227,7 +254,7 @@ def _key_block(key: KeyDecl) -> list[str]:
     lines = [f"# {line}" for line in _wrap(note)]
     lines += [f"{key.variable} = PairingKey(", f"{INDENT}{python_string(key.resource_name)},"]
     if key.profile is not None:
-        lines.append(f"{INDENT}pairing_profile_href={key.profile.variable}.href,")
+        lines.append(f"{INDENT}pairing_profile={key.profile.variable},")
     else:
         lines += argument(INDENT, "pairing_profile_href", key.profile_href)
     return [*lines, ")"]
@@ -255,18 +282,33 @@ def render_pulumi_yaml(project: str) -> str:
     )
 
 
-def render_requirements() -> str:
+def render_requirements(provider_requirement: str) -> str:
     return (
         "# The Pulumi engine runs the provider from this project's virtualenv: it must be\n"
         "# installed there.\n"
         f"{PULUMI_REQUIREMENT}\n"
-        f"{_provider_requirement()}\n"
+        f"{provider_requirement}\n"
     )
 
 
-def _provider_requirement() -> str:
-    """This very package: from its source tree when it is a checkout, else its release."""
-    source = Path(pairing_provider.__file__).resolve().parent.parent
-    if (source / "pyproject.toml").is_file():
-        return f"pairing_provider @ {source.as_uri()}"
-    return f"pairing_provider=={metadata.version('pairing_provider')}"
+def default_requirement(distribution: str = DISTRIBUTION) -> str:
+    """A requirement for this very release that any machine (a CI runner too) can install: a
+    git tag of the package's repository (its ``Repository`` project URL), or else the release
+    from a package index. Never a local path, which breaks on every other machine."""
+    try:
+        meta = metadata.metadata(distribution)
+    except metadata.PackageNotFoundError:
+        raise MigrationError(
+            f"{distribution} is not installed as a package, so its release is unknown: "
+            "pass --requirement SPEC (e.g. 'pairing_provider @ git+https://...@v0.2.0')"
+        ) from None
+    return requirement_for(meta["Version"], meta.get_all("Project-URL") or [])
+
+
+def requirement_for(version: str, project_urls: list[str]) -> str:
+    """``Project-URL`` entries read ``"Repository, https://github.com/org/repo"``."""
+    for entry in project_urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "repository" and url.strip():
+            return f"{DISTRIBUTION} @ git+{url.strip().removesuffix('/')}@v{version}"
+    return f"{DISTRIBUTION}=={version}"

@@ -241,7 +241,10 @@ def _attributes(instance: dict[str, Any], address: str) -> Mapping[str, Any]:
             f"{address}: only flat (Terraform 0.11) attributes are stored; run "
             "`terraform apply -refresh-only` with Terraform 0.12 or later to upgrade the state"
         )
-    return _expect(instance.get("attributes") or {}, dict, f"{address}: attributes")
+    attributes: Mapping[str, Any] = _expect(
+        instance.get("attributes") or {}, dict, f"{address}: attributes"
+    )
+    return attributes
 
 
 def _sensitive_paths(paths: Any, address: str) -> frozenset[str]:

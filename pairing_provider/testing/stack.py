@@ -1,0 +1,257 @@
+"""A stack that runs a Pulumi program as ``pulumi up`` / ``pulumi preview`` would, in-process.
+
+The program runs under ``pulumi.runtime.set_mocks`` (the SDK's own unit-test hook) through
+``pulumi.runtime.run_in_stack``, the entry point the Python language host uses, with
+:class:`~pairing_provider.testing.engine.DeploymentMonitor` playing the engine. The stack keeps
+its state between runs, as a real one does, so a second ``up`` of the same program is a
+no-change run and a changed program shows exactly its changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import runpy
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.output import Unknown as SdkUnknown
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS, set_root_resource
+
+from pairing_provider.testing.engine import Deployment, DeploymentMonitor, Step, from_grpc
+from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
+
+Program = Callable[[], Any] | str | os.PathLike[str]
+NO_CHANGE = ("same", "read")
+FAILED_RUN_LEFTOVERS = (
+    "Future exception was never retrieved",
+    "Task was destroyed but it is pending!",
+)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one ``up`` or ``preview`` did."""
+
+    outputs: dict[str, Any]  # stack outputs: secrets as Secret, unknowns (preview) as UNKNOWN
+    steps: list[Step]
+    resources: list[ResourceState]  # the stack's state after the run
+    requests: list[dict[str, Any]]  # the PCE requests made during the run
+
+    def resource(self, name: str, type_: str | None = None) -> ResourceState:
+        """The resource named ``name`` (of type ``type_``, e.g. ``"PairingKey"``, when two
+        resources of different types share the name)."""
+        return find_resource(self.resources, name, type_)
+
+    @property
+    def changes(self) -> dict[str, str]:
+        """Resource name -> ``create``/``update``/``replace``/``delete``: ``{}`` is no change."""
+        return {step.name: step.op for step in self.steps if step.op not in NO_CHANGE}
+
+
+class Stack:
+    """One stack of one program. ``up()`` and ``preview()`` return a :class:`RunResult`."""
+
+    def __init__(
+        self,
+        program: Program,
+        *,
+        config: dict[str, str] | None = None,
+        secrets: tuple[str, ...] = (),
+        project: str | None = None,
+        stack: str = "test",
+        request_log: Callable[[], list[dict[str, Any]]] | None = None,
+    ) -> None:
+        self.program = program
+        self.directory = _project_directory(program)
+        self.project = project or _project_name(self.directory)
+        self.name = stack
+        self.config = {
+            _qualified(key, self.project): value for key, value in (config or {}).items()
+        }
+        self.secrets = frozenset(_qualified(key, self.project) for key in secrets)
+        self.state: dict[str, ResourceState] = {}
+        self._request_log = request_log or list
+
+    def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
+        """As ``pulumi config set [--secret] KEY VALUE``: the next run sees it."""
+        qualified = _qualified(key, self.project)
+        self.config[qualified] = value
+        if secret:
+            self.secrets = self.secrets | {qualified}
+
+    def up(self) -> RunResult:
+        return self._run(preview=False)
+
+    def preview(self) -> RunResult:
+        return self._run(preview=True)
+
+    def resource(self, name: str, type_: str | None = None) -> ResourceState:
+        """The state of the resource named ``name`` (and of type ``type_``, if given)."""
+        return find_resource(list(self.state.values()), name, type_)
+
+    def _run(self, preview: bool) -> RunResult:
+        deployment = Deployment(self.state, self.config, self.project, preview)
+        logged = len(self._request_log())
+        completed = False
+        try:
+            with _fresh_provider_process(), _event_loop() as loop, self._inside_project():
+                _install_mocks(deployment, self, preview)
+                loop.run_until_complete(pulumi.runtime.run_in_stack(self._main))
+                deployment.finish()
+                completed = True
+        finally:
+            pulumi.runtime.set_all_config({}, [])
+            self.state = deployment.final_state(completed)
+        return RunResult(
+            outputs=_stack_outputs(deployment),
+            steps=list(deployment.steps),
+            resources=list(self.state.values()),
+            requests=self._request_log()[logged:],
+        )
+
+    def _main(self) -> Any:
+        if callable(self.program):
+            return self.program()
+        assert self.directory is not None
+        runpy.run_path(str(self.directory / "__main__.py"), run_name="__main__")
+        return None
+
+    @contextmanager
+    def _inside_project(self) -> Iterator[None]:
+        """As the language host runs a project: from its directory, importable from there."""
+        if self.directory is None:
+            yield
+            return
+        cwd, path = os.getcwd(), list(sys.path)
+        os.chdir(self.directory)
+        sys.path.insert(0, str(self.directory))
+        try:
+            yield
+        finally:
+            os.chdir(cwd)
+            sys.path[:] = path
+
+
+def find_resource(
+    resources: list[ResourceState], name: str, type_: str | None = None
+) -> ResourceState:
+    """``type_`` is a whole type token or its last part (``PairingKey``)."""
+    matches = [
+        state
+        for state in resources
+        if state.name == name
+        and (type_ is None or state.type == type_ or state.type.endswith(f":{type_}"))
+    ]
+    if len(matches) != 1:
+        shown = f"{name!r}" + (f" of type {type_}" if type_ else "")
+        raise KeyError(f"{len(matches)} resources named {shown} in the state")
+    return matches[0]
+
+
+def _install_mocks(deployment: Deployment, stack: Stack, preview: bool) -> None:
+    monitor = DeploymentMonitor(deployment)
+    # A root resource already set keeps set_mocks from registering a stack of its own:
+    # run_in_stack registers the one stack of this run, and its outputs.
+    set_root_resource(monitor)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=stack.project, stack=stack.name, preview=preview, monitor=monitor
+    )
+    set_root_resource(None)  # type: ignore[arg-type]
+    # What the SDK's own pulumi.runtime.test does: no RPC or output of an earlier (failed) run
+    # may be awaited, or re-raise its error, in this one.
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    pulumi.runtime.set_all_config(stack.config, list(stack.secrets))
+
+
+@contextmanager
+def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """A new event loop for the run, as the language host makes one; the caller's loop after."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        previous = asyncio.get_event_loop_policy().get_event_loop()
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_unretrieved_failure_is_reported)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        loop.close()
+        asyncio.set_event_loop(previous)
+
+
+def _unretrieved_failure_is_reported(
+    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
+) -> None:
+    """A failed registration fails every output future of the resource and leaves the outputs
+    that wait on them pending; the run raised the error already, so asyncio's log of each
+    such future and task, when it is collected, would only be noise."""
+    if context.get("message") in FAILED_RUN_LEFTOVERS:
+        return
+    loop.default_exception_handler(context)
+
+
+@contextmanager
+def _fresh_provider_process() -> Iterator[None]:
+    """The engine starts a new provider process for every run: forget the process-wide
+    caches (label listing, refresh snapshot) a previous run in this process left behind."""
+    from pairing_provider import batch_reads, labels
+
+    labels.directory_for.clear()
+    batch_reads.reader_for.clear()
+    yield
+
+
+def _stack_outputs(deployment: Deployment) -> dict[str, Any]:
+    if deployment.stack_outputs is None:
+        return {}
+    return {name: _shown(value) for name, value in from_grpc(deployment.stack_outputs).items()}
+
+
+def _shown(value: Any) -> Any:
+    if rpc.is_rpc_secret(value):
+        return Secret(_shown(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, SdkUnknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    return value
+
+
+def _project_directory(program: Program) -> Path | None:
+    if callable(program):
+        return None
+    path = Path(program).resolve()
+    directory = path.parent if path.name == "__main__.py" else path
+    if not (directory / "__main__.py").is_file():
+        raise FileNotFoundError(f"no __main__.py in {directory}")
+    return directory
+
+
+def _project_name(directory: Path | None) -> str:
+    """``name:`` of the project's Pulumi.yaml (a top-level scalar), else the directory's."""
+    if directory is None:
+        return "project"
+    project_file = directory / "Pulumi.yaml"
+    if project_file.is_file():
+        text = project_file.read_text(encoding="utf-8")
+        match = re.search(r"^name:[ \t]*(['\"]?)([^'\"\n#]+?)\1[ \t]*(#.*)?$", text, re.MULTILINE)
+        if match:
+            return match.group(2)
+    return directory.name
+
+
+def _qualified(key: str, project: str) -> str:
+    """``rotation`` is the project's key (``project:rotation``), as ``pulumi config set``."""
+    return key if ":" in key else f"{project}:{key}"

@@ -1,0 +1,205 @@
+"""The offline test kit: the ``pce`` fixture and Stack runs of programs through the real providers.
+
+Each test is what a user of the kit writes; what it checks is observable: the requests that
+reached the simulator, the stack outputs and state, the errors raised.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from pairing_provider import PairingKey, PairingProfile
+from pairing_provider.errors import RateLimitedError
+from pairing_provider.testing import PCE, UNKNOWN, Secret, StackError
+
+PROFILE_TYPE = "pulumi-python:dynamic/illumio:PairingProfile"
+
+
+def calls(requests: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"].removeprefix("/api/v2")) for r in requests]
+
+
+def web_program(description: str = "web tier", rotation: str = "1") -> None:
+    profile = PairingProfile(
+        "web",
+        name="web-servers",
+        enabled=True,
+        description=description,
+        key_lifespan=3600,
+        labels=[{"key": "env", "value": "prod"}],
+    )
+    key = PairingKey("web-key", pairing_profile_href=profile.href, triggers={"r": rotation})
+    pulumi.export("profile_id", profile.id)
+    pulumi.export("profile_href", profile.href)
+    pulumi.export("description", profile.description)
+    pulumi.export("code", key.activation_code)
+    pulumi.export("key_id", key.id)
+
+
+def test_up_creates_then_a_second_up_changes_nothing(pce: PCE) -> None:
+    label = pce.add_label("env", "prod")
+    stack = pce.stack(web_program)
+
+    up = stack.up()
+
+    assert up.changes == {"web": "create", "web-key": "create"}
+    assert calls(up.requests) == [
+        ("GET", "/orgs/1/labels"),
+        ("POST", "/orgs/1/pairing_profiles"),
+        ("GET", "/orgs/1/pairing_profiles/1"),
+        ("POST", "/orgs/1/pairing_profiles/1/pairing_key"),
+    ]
+    assert up.outputs["profile_href"] == up.outputs["profile_id"] == "/orgs/1/pairing_profiles/1"
+    code = up.outputs["code"]
+    assert isinstance(code, Secret)  # PairingKey registers it in additional_secret_outputs
+    assert code.value in [key["activation_code"] for key in pce.pairing_keys]
+    assert code.value not in repr(up)  # secrets are masked wherever a failing test prints them
+    state = up.resource("web")
+    assert state.type == PROFILE_TYPE and state.id == "/orgs/1/pairing_profiles/1"
+    assert state.outputs["labels"] == [{"href": label}]
+    assert isinstance(up.resource("web-key").outputs["cloud_init"], Secret)
+
+    again = stack.up()
+
+    assert again.changes == {}
+    assert {step.op for step in again.steps} == {"same"}
+    assert calls(again.requests) == [("GET", "/orgs/1/labels")]  # a new process lists labels
+    assert again.outputs == up.outputs
+
+
+def test_preview_calls_no_create_and_shows_what_is_not_known_yet(pce: PCE) -> None:
+    pce.add_label("env", "prod")
+    stack = pce.stack(web_program)
+
+    first = stack.preview()
+
+    assert first.changes == {"web": "create", "web-key": "create"}
+    assert calls(first.requests) == [("GET", "/orgs/1/labels")]  # check's label look-up only
+    assert first.outputs["profile_id"] is UNKNOWN and first.outputs["profile_href"] is UNKNOWN
+    assert first.outputs["description"] == "web tier"  # an input: known
+    assert first.resources == []  # a preview leaves the state alone
+
+    created = stack.up()
+    stack.program = lambda: web_program(description="web tier, v2")
+    changed = stack.preview()
+
+    # An update keeps its id; outputs that are not inputs (href) are unknown until it is done,
+    # so a key wired to `profile.href` previews as replaced (the engine cannot know better) ...
+    assert changed.changes == {"web": "update", "web-key": "replace"}
+    assert [m for m, _ in calls(changed.requests)] == ["GET"]
+    assert changed.outputs["profile_id"] == created.outputs["profile_id"]
+    assert changed.outputs["profile_href"] is UNKNOWN
+    assert changed.outputs["description"] == "web tier, v2"
+    assert changed.outputs["key_id"] is UNKNOWN
+    # ... while the up, where the href is known again, updates the profile alone.
+    applied = stack.up()
+    assert applied.changes == {"web": "update"}
+    assert applied.outputs["key_id"] == created.outputs["key_id"]
+
+
+def test_a_rotation_replaces_the_key_and_a_removed_resource_is_deleted(pce: PCE) -> None:
+    pce.add_label("env", "prod")
+    stack = pce.stack(web_program)
+    first = stack.up()
+
+    stack.program = lambda: web_program(rotation="2")
+    preview = stack.preview()
+    assert preview.changes == {"web-key": "replace"}
+    assert [s.replaces for s in preview.steps if s.name == "web-key"] == [["triggers"]]
+    assert preview.outputs["code"] is UNKNOWN
+    rotated = stack.up()
+    assert rotated.changes == {"web-key": "replace"}
+    assert rotated.outputs["code"] != first.outputs["code"]
+    assert calls(rotated.requests)[-1] == ("POST", "/orgs/1/pairing_profiles/1/pairing_key")
+
+    stack.program = lambda: None
+    emptied = stack.up()
+    assert emptied.changes == {"web-key": "delete", "web": "delete"}  # dependents first
+    assert calls(emptied.requests) == [("DELETE", "/orgs/1/pairing_profiles/1")]
+    assert emptied.resources == [] and pce.profiles() == []
+
+
+def test_a_check_failure_stops_the_run_and_names_the_field(pce: PCE) -> None:
+    def program() -> None:
+        PairingProfile("bad", name="x", enabled=True, enforcement_mode="strict")
+
+    with pytest.raises(StackError, match="enforcement_mode: \"strict\" is not one of idle"):
+        pce.stack(program).up()
+    assert pce.requests == []
+
+
+def test_secret_config_makes_the_outputs_it_feeds_secret(pce: PCE) -> None:
+    def program() -> None:
+        config = pulumi.Config()
+        profile = PairingProfile(
+            "web", name="web", enabled=True, description=config.require_secret("note")
+        )
+        pulumi.export("description", profile.description)
+
+    stack = pce.stack(program, config={"note": "ticket SEC-1"}, secrets=("note",))
+    up = stack.up()
+
+    assert up.outputs["description"] == Secret("ticket SEC-1")
+    assert isinstance(up.resource("web").outputs["description"], Secret)
+    [post] = [r for r in up.requests if r["method"] == "POST"]
+    assert post["body"]["description"] == "ticket SEC-1"  # the provider got it in plain text
+
+
+def test_get_reads_an_existing_profile_without_managing_it(pce: PCE) -> None:
+    existing = pce.add_profile("legacy", enforcement_mode="full")
+
+    def program() -> None:
+        legacy = PairingProfile.get("legacy", existing["href"])
+        pulumi.export("mode", legacy.enforcement_mode)
+
+    stack = pce.stack(program)
+    up = stack.up()
+    assert up.outputs["mode"] == "full"
+    assert [s.op for s in up.steps] == ["read"]
+    assert up.changes == {}
+
+    stack.program = lambda: None
+    assert calls(stack.up().requests) == []  # never deleted: it is not the stack's
+    assert [p["href"] for p in pce.profiles()] == [existing["href"]]
+
+
+def test_adopting_a_console_profile_changes_only_what_differs(pce: PCE) -> None:
+    pce.add_profile("web-servers", description="made in the console")
+
+    def program() -> None:
+        PairingProfile("web", name="web-servers", enabled=True, adopt_existing=True)
+
+    up = pce.stack(program).up()
+
+    writes = [r for r in up.requests if r["method"] != "GET"]
+    assert [(r["method"], r["status"]) for r in writes] == [("POST", 406), ("PUT", 204)]
+    assert writes[1]["body"] == {"description": ""}  # the program's default, put back
+    assert up.resource("web").id == pce.profiles()[0]["href"]
+
+
+@pytest.mark.pce(rate_limit=2)
+def test_the_pce_marker_passes_options_to_the_simulator(pce: PCE) -> None:
+    def program() -> None:
+        for n in range(3):
+            PairingProfile(f"p{n}", name=f"p{n}", enabled=True)
+
+    with pytest.raises(RateLimitedError, match="429"):
+        pce.stack(program, config={"illumio:maxRetries": "0"}).up()
+
+
+def test_the_environment_points_at_the_simulator_for_the_test(pce: PCE) -> None:
+    assert os.environ["ILLUMIO_PCE_HOST"] == pce.url
+    assert pce.stack_config["illumio:pceHost"] == pce.url
+
+
+def test_the_readme_example_is_the_fleet_examples_test_file() -> None:
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Testing your stack\n", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert block == (root / "examples" / "fleet" / "test_fleet.py").read_text(encoding="utf-8")
