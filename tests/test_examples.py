@@ -244,3 +244,31 @@ def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
     assert rotated.exports["prod_profile_href"] == stack.state("prod").id
     assert rotated.exports["prod_activation_code"] == UNKNOWN
     assert rotated.deleted == [] and stack.names() == names  # a preview changes nothing
+
+
+def test_fleet_preview_of_a_profile_edit_shows_its_key_unchanged(
+    engine: Engine, client: PCEClient, tmp_path: Path
+) -> None:
+    """The pull-request use: a description edit previews as a profile update and nothing
+    else; the keys are not replaced (they are wired with pairing_profile=, whose id stays known
+    in a preview). `up` then updates only the profiles."""
+    seed(client)
+    stack = Stack(engine, project=PROJECT)
+    original = (FLEET / "__main__.py").read_text(encoding="utf-8")
+    edited = tmp_path / "__main__.py"
+    edited.write_text(original.replace("console edits get reverted", "edits reverted"), "utf-8")
+    assert edited.read_text(encoding="utf-8") != original
+    config = {f"{PROJECT}:rotation": "2026-11"}
+
+    run_program(stack, FLEET / "__main__.py", preview=False, config=config)
+    preview = run_program(stack, edited, preview=True, config=config)
+    applied = run_program(stack, edited, preview=False, config=config)
+
+    expected = [
+        ("prod", "update"),
+        ("staging", "update"),
+        ("prod-key", "same"),
+        ("staging-key", "same"),
+    ]
+    assert [(s.name, s.op) for s in preview.steps] == expected
+    assert [(s.name, s.op) for s in applied.steps] == expected
