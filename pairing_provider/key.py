@@ -24,7 +24,6 @@ from pulumi.dynamic import (
 )
 from pulumi.dynamic import Resource as DynamicResource
 
-from pairing_provider.batch_reads import reader_for
 from pairing_provider.models import PROFILE_HREF, normalise_live
 from pairing_provider.provider_base import (
     IllumioResourceProvider,
@@ -213,7 +212,7 @@ class PairingKeyProvider(IllumioResourceProvider):
 
     @pce_operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        if reader_for(self.client).get(props["pairing_profile_href"]) is None:
+        if self.client.profiles.get(props["pairing_profile_href"]) is None:
             return ReadResult("", {})  # its profile is gone, and every key with it
         if props.get("regenerate_when_expired", True) is not False and is_expired(props):
             return ReadResult("", {})  # expired: dropped, so the next up makes a new one

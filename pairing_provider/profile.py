@@ -21,15 +21,13 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 from pydantic import StrictBool, TypeAdapter, ValidationError
 
-from pairing_provider.batch_reads import reader_for
 from pairing_provider.errors import (
     IllumioError,
     NotAcceptableError,
     NotFoundError,
-    PCEConnectionError,
-    PCEError,
+    PairingProfileError,
 )
-from pairing_provider.labels import directory_for, is_label_pair, resolve_label_pairs
+from pairing_provider.labels import is_label_pair, resolve_label_pairs
 from pairing_provider.models import (
     READ_ONLY_FIELDS,
     SPEC_FIELDS,
@@ -38,6 +36,7 @@ from pairing_provider.models import (
     normalise_live,
     read_only_values,
 )
+from pairing_provider.pce_clock import CreateAttempt
 from pairing_provider.provider_base import (
     IllumioResourceProvider,
     contains_unknown,
@@ -53,20 +52,6 @@ NAME_TAKEN = "name_must_be_unique"
 # still be validated; they never leave check.
 _PLACEHOLDERS: dict[str, Any] = {"name": "unknown-during-preview", "enabled": True}
 _adopt_flag = TypeAdapter(StrictBool)
-
-
-class PairingProfileError(PCEError):
-    """Creating the profile failed for a reason the program can fix."""
-
-
-AMBIGUOUS_STATUSES = frozenset({502, 503, 504})
-
-
-def is_ambiguous(error: PCEError) -> bool:
-    """No clear answer: the request may or may not have been carried out."""
-    if isinstance(error, PCEConnectionError):
-        return error.maybe_processed
-    return error.status in AMBIGUOUS_STATUSES
 
 
 def validate_inputs(news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -140,7 +125,7 @@ class PairingProfileProvider(IllumioResourceProvider):
             return news, []
         without_labels = {key: value for key, value in news.items() if key != "labels"}
         try:
-            resolved, missing = resolve_label_pairs(labels, directory_for(self.client).find)
+            resolved, missing = resolve_label_pairs(labels, self.client.labels.find)
         except IllumioError as exc:
             return without_labels, [("labels", f"labels: cannot look up labels by key: {exc}")]
         if missing:
@@ -166,7 +151,6 @@ class PairingProfileProvider(IllumioResourceProvider):
             if NAME_TAKEN not in exc.tokens:
                 raise
             body = self._take_over_existing(spec, adopt, exc)
-        reader_for(self.client).wrote(body["href"])
         return CreateResult(body["href"], outputs(spec, body, adopt))
 
     def _post_once(self, spec: PairingProfileSpec) -> dict[str, Any]:
@@ -176,20 +160,16 @@ class PairingProfileProvider(IllumioResourceProvider):
         may have created the profile. Look it up by exact name: the same settings mean it is
         ours, so take it; otherwise the POST did not land as ours, so send it again.
         """
-        attempts = self.client.settings.max_retries + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return self.client.create_pairing_profile(spec.api_body())
-            except PCEError as exc:
-                if not is_ambiguous(exc) or attempt == attempts:
-                    raise
-                log.warning("create of %r got no clear answer (%s): looking it up", spec.name, exc)
-                existing = self.find_by_exact_name(spec.name)
-                if existing is not None and not changed_fields(existing, spec.model_dump()):
-                    return existing
-                # Not there: send again. There with other settings: the next POST gets
-                # name_must_be_unique, which create handles like any taken name.
-        raise AssertionError("unreachable")  # the loop returns or raises
+
+        def find_created(attempt: CreateAttempt) -> dict[str, Any] | None:
+            existing = self.find_by_exact_name(spec.name)
+            if existing is not None and not changed_fields(existing, spec.model_dump()):
+                return existing
+            # Not there: send again. There with other settings: the next POST gets
+            # name_must_be_unique, which create handles like any taken name.
+            return None
+
+        return self.client.create_pairing_profile(spec.api_body(), find_created=find_created)
 
     def _take_over_existing(
         self, spec: PairingProfileSpec, adopt: bool, refusal: NotAcceptableError
@@ -224,13 +204,12 @@ class PairingProfileProvider(IllumioResourceProvider):
         differing = set(changed_fields(current, spec.model_dump()))
         if not differing:
             return current
-        reader_for(self.client).wrote(href)
         self.client.update_pairing_profile(href, spec.api_body(differing))
         return self.client.get_pairing_profile(href)
 
     @pce_operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        body = reader_for(self.client).get(id_)
+        body = self.client.profiles.get(id_)
         if body is None:
             return ReadResult("", {})  # gone: the engine drops it, the next up recreates it
         live = normalise_live(body)
@@ -247,7 +226,6 @@ class PairingProfileProvider(IllumioResourceProvider):
 
     @pce_operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        reader_for(self.client).wrote(id_)
         try:
             self.client.delete_pairing_profile(id_)
         except NotFoundError:

@@ -11,9 +11,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from pairing_provider.errors import MigrationError
 from pairing_provider.key import validate_key_inputs
 from pairing_provider.migrate.names import unique_names
-from pairing_provider.migrate.state import MigrationError, StateInstance, TerraformState
+from pairing_provider.migrate.state import StateInstance, TerraformState
 from pairing_provider.models import READ_ONLY_FIELDS, SPEC_FIELDS, PairingProfileSpec
 from pairing_provider.profile import validate_inputs
 
