@@ -204,10 +204,9 @@ def _unretrieved_failure_is_reported(
 def _fresh_provider_process() -> Iterator[None]:
     """The engine starts a new provider process for every run: forget the process-wide
     caches (label listing, refresh snapshot) a previous run in this process left behind."""
-    from pairing_provider import batch_reads, labels
+    from pairing_provider.client import reset_connections
 
-    labels.directory_for.clear()
-    batch_reads.reader_for.clear()
+    reset_connections()
     yield
 
 
