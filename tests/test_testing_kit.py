@@ -18,6 +18,7 @@ from pairing_provider.errors import RateLimitedError
 from pairing_provider.testing import PCE, UNKNOWN, Secret, StackError
 
 PROFILE_TYPE = "pulumi-python:dynamic/illumio:PairingProfile"
+DEFAULTS = ["Default (Servers)", "Default (Endpoints)"]  # what a fresh PCE has
 
 
 def calls(requests: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -33,7 +34,7 @@ def web_program(description: str = "web tier", rotation: str = "1") -> None:
         key_lifespan=3600,
         labels=[{"key": "env", "value": "prod"}],
     )
-    key = PairingKey("web-key", pairing_profile_href=profile.href, triggers={"r": rotation})
+    key = PairingKey("web-key", pairing_profile=profile, triggers={"r": rotation})
     pulumi.export("profile_id", profile.id)
     pulumi.export("profile_href", profile.href)
     pulumi.export("description", profile.description)
@@ -48,19 +49,19 @@ def test_up_creates_then_a_second_up_changes_nothing(pce: PCE) -> None:
     up = stack.up()
 
     assert up.changes == {"web": "create", "web-key": "create"}
+    href = up.outputs["profile_href"]
+    assert href == up.outputs["profile_id"] == "/orgs/1/pairing_profiles/3"  # after the defaults
     assert calls(up.requests) == [
         ("GET", "/orgs/1/labels"),
         ("POST", "/orgs/1/pairing_profiles"),
-        ("GET", "/orgs/1/pairing_profiles/1"),
-        ("POST", "/orgs/1/pairing_profiles/1/pairing_key"),
+        ("POST", f"{href}/pairing_key"),  # wired with pairing_profile=: no GET first
     ]
-    assert up.outputs["profile_href"] == up.outputs["profile_id"] == "/orgs/1/pairing_profiles/1"
     code = up.outputs["code"]
     assert isinstance(code, Secret)  # PairingKey registers it in additional_secret_outputs
     assert code.value in [key["activation_code"] for key in pce.pairing_keys]
     assert code.value not in repr(up)  # secrets are masked wherever a failing test prints them
     state = up.resource("web")
-    assert state.type == PROFILE_TYPE and state.id == "/orgs/1/pairing_profiles/1"
+    assert state.type == PROFILE_TYPE and state.id == href
     assert state.outputs["labels"] == [{"href": label}]
     assert isinstance(up.resource("web-key").outputs["cloud_init"], Secret)
 
@@ -88,15 +89,15 @@ def test_preview_calls_no_create_and_shows_what_is_not_known_yet(pce: PCE) -> No
     stack.program = lambda: web_program(description="web tier, v2")
     changed = stack.preview()
 
-    # An update keeps its id; outputs that are not inputs (href) are unknown until it is done,
-    # so a key wired to `profile.href` previews as replaced (the engine cannot know better) ...
-    assert changed.changes == {"web": "update", "web-key": "replace"}
+    # An update keeps its id; outputs that are not inputs (href) are unknown until it is done.
+    # The key is wired with pairing_profile= (the id, known), so it previews unchanged ...
+    assert changed.changes == {"web": "update"}
     assert [m for m, _ in calls(changed.requests)] == ["GET"]
     assert changed.outputs["profile_id"] == created.outputs["profile_id"]
     assert changed.outputs["profile_href"] is UNKNOWN
     assert changed.outputs["description"] == "web tier, v2"
-    assert changed.outputs["key_id"] is UNKNOWN
-    # ... while the up, where the href is known again, updates the profile alone.
+    assert changed.outputs["key_id"] == created.outputs["key_id"]
+    # ... and the up updates the profile alone.
     applied = stack.up()
     assert applied.changes == {"web": "update"}
     assert applied.outputs["key_id"] == created.outputs["key_id"]
@@ -115,13 +116,14 @@ def test_a_rotation_replaces_the_key_and_a_removed_resource_is_deleted(pce: PCE)
     rotated = stack.up()
     assert rotated.changes == {"web-key": "replace"}
     assert rotated.outputs["code"] != first.outputs["code"]
-    assert calls(rotated.requests)[-1] == ("POST", "/orgs/1/pairing_profiles/1/pairing_key")
+    href = first.outputs["profile_href"]
+    assert calls(rotated.requests)[-1] == ("POST", f"{href}/pairing_key")
 
     stack.program = lambda: None
     emptied = stack.up()
     assert emptied.changes == {"web-key": "delete", "web": "delete"}  # dependents first
-    assert calls(emptied.requests) == [("DELETE", "/orgs/1/pairing_profiles/1")]
-    assert emptied.resources == [] and pce.profiles() == []
+    assert calls(emptied.requests) == [("DELETE", href)]
+    assert emptied.resources == [] and [p["name"] for p in pce.profiles()] == DEFAULTS
 
 
 def test_a_check_failure_stops_the_run_and_names_the_field(pce: PCE) -> None:
@@ -165,7 +167,8 @@ def test_get_reads_an_existing_profile_without_managing_it(pce: PCE) -> None:
 
     stack.program = lambda: None
     assert calls(stack.up().requests) == []  # never deleted: it is not the stack's
-    assert [p["href"] for p in pce.profiles()] == [existing["href"]]
+    assert [p["href"] for p in pce.profiles()][-1] == existing["href"]
+    assert len(pce.profiles()) == len(DEFAULTS) + 1
 
 
 def test_adopting_a_console_profile_changes_only_what_differs(pce: PCE) -> None:
@@ -179,7 +182,7 @@ def test_adopting_a_console_profile_changes_only_what_differs(pce: PCE) -> None:
     writes = [r for r in up.requests if r["method"] != "GET"]
     assert [(r["method"], r["status"]) for r in writes] == [("POST", 406), ("PUT", 204)]
     assert writes[1]["body"] == {"description": ""}  # the program's default, put back
-    assert up.resource("web").id == pce.profiles()[0]["href"]
+    assert up.resource("web").id == pce.profiles()[-1]["href"]
 
 
 @pytest.mark.pce(rate_limit=2)
