@@ -268,3 +268,44 @@ def test_fleet_preview_of_a_profile_edit_shows_its_key_unchanged(
     expected = {"prod": "update", "staging": "update", "prod-key": "same", "staging-key": "same"}
     assert {s.name: s.op for s in preview.steps} == expected
     assert {s.name: s.op for s in applied.steps} == expected
+
+
+VEN_TYPE_PROGRAM = """
+import pulumi
+from pairing_provider import PairingProfile
+
+config = pulumi.Config()
+profile = PairingProfile("web", name="web", enabled=True, ven_type=config.require("ven_type"))
+pulumi.export("href", profile.id)
+"""
+
+
+def test_a_ven_type_change_replaces_the_profile_deleting_first(
+    engine: Engine, simulator: Simulator, tmp_path: Path
+) -> None:
+    """Through the engine's sequences: the preview says replace, and up deletes the old
+    profile before it creates the new one of the same name (the PCE refuses two). (A key of
+    the profile is replaced with it: its diff sees the profile's id unknown; the harness does
+    not model the engine's delete-before-replace cascade through dependents.)"""
+    program = tmp_path / "__main__.py"
+    program.write_text(VEN_TYPE_PROGRAM, encoding="utf-8")
+    stack = Stack(engine, project=PROJECT)
+    first = run_program(stack, program, preview=False, config={f"{PROJECT}:ven_type": "server"})
+    old = first.exports["href"]
+    simulator.clear_requests()
+    endpoint = {f"{PROJECT}:ven_type": "endpoint"}
+
+    preview = run_program(stack, program, preview=True, config=endpoint)
+    applied = run_program(stack, program, preview=False, config=endpoint)
+
+    assert {s.name: s.op for s in preview.steps} == {"web": "replace"}
+    assert {s.name: s.op for s in applied.steps} == {"web": "replace"}
+    writes = [(r["method"], r["path"]) for r in simulator.requests() if r["method"] != "GET"]
+    assert writes == [
+        ("DELETE", f"/api/v2{old}"),
+        ("POST", "/api/v2/orgs/1/pairing_profiles"),
+    ]
+    new = applied.exports["href"]
+    assert new != old
+    [post] = [r for r in simulator.requests() if r["path"] == "/api/v2/orgs/1/pairing_profiles"]
+    assert post["body"]["ven_type"] == "endpoint"  # set at creation, the only place it can be
