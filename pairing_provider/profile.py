@@ -22,10 +22,12 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 from pulumi.dynamic import Resource as DynamicResource
+from pydantic import ValidationError
 
 from pairing_provider.declaration import contains_unknown, literal_values, without_provider
 from pairing_provider.errors import (
     IllumioError,
+    InvalidHrefError,
     NotAcceptableError,
     NotFoundError,
     PairingProfileError,
@@ -52,10 +54,18 @@ NAME_TAKEN = "name_must_be_unique"
 ADOPT_HINT = "set adopt_existing=True to manage it from this stack"
 
 
-def args_of(props: dict[str, Any]) -> PairingProfileArgs:
-    """The inputs in a create/update request (no unknowns there: the engine resolved them)."""
+def args_of(props: dict[str, Any], org_id: int | None) -> PairingProfileArgs:
+    """The inputs in a create/update request (no unknowns there: the engine resolved them).
+
+    Validated again, now in the configured org: a check that ran before the settings were
+    known could not hold label hrefs to it.
+    """
     values = {key: props[key] for key in PROFILE.inputs if props.get(key) is not None}
-    return PairingProfileArgs.model_validate(values)
+    try:
+        return PairingProfileArgs.model_validate(values, context={"org_id": org_id})
+    except ValidationError:
+        _, failures = PROFILE.check(values, context={"org_id": org_id})
+        raise InvalidHrefError("; ".join(failure.reason for failure in failures)) from None
 
 
 def outputs(args: PairingProfileArgs, body: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +137,7 @@ class PairingProfileProvider(IllumioResourceProvider):
 
     @pce_operation
     def create(self, props: dict[str, Any]) -> CreateResult:
-        args = args_of(props)
+        args = args_of(props, self.org_id)
         try:
             body = self.client.create_pairing_profile(
                 args.api_body(), find_created=lambda attempt: self._find_own(args, attempt)
@@ -252,7 +262,7 @@ class PairingProfileProvider(IllumioResourceProvider):
 
     @pce_operation
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        args = args_of(news)
+        args = args_of(news, self.org_id)
         return UpdateResult(outputs(args, self._apply(self.valid_href(id_), args, olds)))
 
     @pce_operation

@@ -512,3 +512,30 @@ def test_refresh_then_preview_of_the_same_program_is_no_change_on_every_get_shap
     assert refreshed.outs["ven_type"] == "endpoint"  # kept from state: the PCE did not say
     assert refreshed.outs["log_traffic"] is True
     assert calls(simulator) == [("GET", f"/api/v2{href}", 200)]
+
+
+def test_a_label_of_another_org_is_refused_at_create_when_check_could_not_know_the_org(
+    engine: Engine, simulator: Simulator
+) -> None:
+    """Check runs before settings may be known; create holds every href to the configured org."""
+    inputs = {"name": "web", "enabled": True, "labels": [{"href": "/orgs/2/labels/3"}]}
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, inputs, urn=URN)
+    assert caught.value.last_line == (
+        "pairing_provider.errors.InvalidHrefError: "
+        'labels[0]: {"href": "/orgs/2/labels/3"} is in org 2, not the configured org 1'
+    )
+    assert simulator.requests() == []
+
+
+def test_a_misspelt_value_gets_the_nearest_allowed_one(engine: Engine) -> None:
+    checked = engine.check(
+        PROVIDER, {}, {"name": "web", "enabled": True, "enforcement_mode": "visiblity_only"}
+    )
+    assert checked.failures == [
+        (
+            "enforcement_mode",
+            'enforcement_mode: "visiblity_only" is not one of idle, visibility_only, selective, '
+            'full (did you mean "visibility_only"?)',
+        )
+    ]
