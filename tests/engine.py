@@ -302,6 +302,7 @@ class Engine:
         call_timeout: float = 30.0,
         start_timeout: float = 30.0,
         extra_pythonpath: Iterable[str | os.PathLike[str]] = (),
+        record_requests: bool = False,
     ) -> None:
         """Configure, but do not start, the child.
 
@@ -309,6 +310,7 @@ class Engine:
         directory). ``env`` entries override ``os.environ``. ``PYTHONPATH`` gets the repository
         root (plus ``extra_pythonpath``) in front, so provider classes pickled by reference
         (e.g. ``tests.fixtures_engine.echo_provider``) import in the child.
+        ``record_requests`` keeps every request sent in :attr:`requests`.
         """
         self.cwd = Path(cwd) if cwd is not None else REPO_ROOT
         self.keep_provider_key = keep_provider_key
@@ -330,9 +332,11 @@ class Engine:
         self._stdout_lines: list[str] = []
         self._stdout_thread: threading.Thread | None = None
         self._port_ready = threading.Event()
+        self.record_requests = record_requests
         self.requests: list[tuple[str, Any]] = []
-        """Every request sent, as ``(method, protobuf message)``: what went on the wire,
-        including fields the Python dynamic server never hands the provider (``old_inputs``)."""
+        """With ``record_requests``, every request sent as ``(method, protobuf message)``: what
+        went on the wire, including fields the Python dynamic server never hands the provider
+        (``old_inputs``)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -460,7 +464,8 @@ class Engine:
         return self._stub
 
     def _call(self, method: str, request: Any) -> Any:
-        self.requests.append((method, request))
+        if self.record_requests:
+            self.requests.append((method, request))
         try:
             return getattr(self.stub, method)(request, timeout=self.call_timeout)
         except grpc.RpcError as err:

@@ -72,7 +72,7 @@ def provider_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def configured(provider_files: dict[str, Path]) -> Iterator[tuple[Engine, ConfigureResult]]:
     """One dynamic-provider process for the module, configured before first use."""
     env = {name: str(path) for name, path in provider_files.items()}
-    with Engine(env=env) as engine:
+    with Engine(env=env, record_requests=True) as engine:
         result = engine.configure(CONFIG, secret_keys={"illumio:apiSecret"})
         yield engine, result
 
