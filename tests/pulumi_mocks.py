@@ -41,10 +41,6 @@ class RecordingMonitor(MockMonitor):
         return next(r for r in self.registrations if r.type == type_ and r.name == name)
 
 
-# The former name, still imported by test_lookups.py and test_migrate.py.
-EngineLikeMonitor = RecordingMonitor
-
-
 class ProviderBackedMocks(pulumi.runtime.Mocks):
     def __init__(self, stack_config: dict[str, str]) -> None:
         self.stack_config = stack_config

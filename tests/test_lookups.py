@@ -27,7 +27,7 @@ from pairing_provider import (
 )
 from pairing_provider.client import PCEClient
 from pairing_provider.simulator import Simulator
-from tests.pulumi_mocks import EngineLikeMonitor, ProviderBackedMocks
+from tests.pulumi_mocks import RecordingMonitor, ProviderBackedMocks
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_output_variants_and_a_worked_example_under_mocks(
     """README's worked example: find the prod label and the default profile, then build on
     them. Stack config (not the environment) carries the connection here."""
     mocks = ProviderBackedMocks(stack_config(simulator))
-    pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", monitor=EngineLikeMonitor(mocks))
+    pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", monitor=RecordingMonitor(mocks))
     pulumi.runtime.set_all_config(stack_config(simulator))
 
     prod = find_label_output("env", pulumi.Output.from_input("prod"))
@@ -182,7 +182,7 @@ def test_key_value_labels_in_a_profile_cost_one_listing(
     pce: dict[str, Any], simulator: Simulator
 ) -> None:
     mocks = ProviderBackedMocks(stack_config(simulator))
-    pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", monitor=EngineLikeMonitor(mocks))
+    pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", monitor=RecordingMonitor(mocks))
     profiles = [
         PairingProfile(
             f"svc-{i}",
