@@ -27,7 +27,7 @@ from pairing_provider import (
 )
 from pairing_provider.client import PCEClient
 from pairing_provider.simulator import Simulator
-from tests.pulumi_mocks import RecordingMonitor, ProviderBackedMocks
+from tests.pulumi_mocks import ProviderBackedMocks, RecordingMonitor
 
 
 @pytest.fixture
