@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -148,13 +147,13 @@ def test_more_than_500_switches_to_async_collection(
     assert len(calls) <= 5
 
 
-def test_429_is_retried_honouring_retry_after(client: PCEClient, simulator: Simulator) -> None:
+def test_429_is_retried_honouring_retry_after(settings: Settings, simulator: Simulator) -> None:
+    _now, sleeps, clock, sleep = fake_time()
+    client = PCEClient(settings, clock=clock, sleep=sleep)
     simulator.add_fault(method="POST", path="pairing_profiles$", status=429, retry_after=1, count=1)
-    started = time.monotonic()
     created = client.create_pairing_profile({"name": "after-429", "enabled": True})
-    waited = time.monotonic() - started
     assert created["name"] == "after-429"
-    assert waited >= 1.0
+    assert sleeps == [1.0]
     assert [c[2] for c in api_calls(simulator)] == [429, 201]
 
 
@@ -167,18 +166,24 @@ def test_429_gives_up_after_max_retries(settings: Settings, simulator: Simulator
 
 
 def test_simulator_rate_limit_is_absorbed() -> None:
+    now, sleeps, clock, sleep = fake_time()
     with Simulator(
-        api_key_username=API_USER, api_key_secret=API_SECRET, rate_limit=3, rate_window=1.0
+        api_key_username=API_USER,
+        api_key_secret=API_SECRET,
+        rate_limit=3,
+        rate_window=1.0,
+        clock=lambda: 1_700_000_000 + now[0],
     ) as sim:
         settings = Settings(
             pce_host=sim.url, api_key_username=API_USER, api_key_secret=API_SECRET, max_retries=5
         )
-        client = PCEClient(settings)
+        client = PCEClient(settings, clock=clock, sleep=sleep)
         for _ in range(6):
             client.list_pairing_profiles()
         statuses = [r["status"] for r in sim.requests()]
         assert statuses.count(200) == 6
         assert 429 in statuses
+        assert sleeps and all(wait >= 1 for wait in sleeps)  # as the 429's Retry-After asked
 
 
 def test_503_retried_for_get_but_post_is_never_resent(
