@@ -88,8 +88,10 @@ def test_503_bursts_and_dropped_connections_on_get_put_delete(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
     href, outs = up(engine, name="web", enabled=True)
-    simulator.add_fault(method="GET", path="pairing_profiles/", status=503, count=2, retry_after=0)
+    # Dropped connections first: they back off with jitter (up to 0.5 s before the first
+    # retry, doubling after), the status faults say Retry-After: 0.
     simulator.add_fault(method="GET", path="pairing_profiles/", drop_connection=True)
+    simulator.add_fault(method="GET", path="pairing_profiles/", status=503, count=2, retry_after=0)
     assert engine.read(PROVIDER, href, outs).id == href
 
     news = engine.check(PROVIDER, outs, {"name": "web", "enabled": True, "key_lifespan": 60}).inputs
@@ -98,9 +100,9 @@ def test_503_bursts_and_dropped_connections_on_get_put_delete(
     updated = engine.update(PROVIDER, href, outs, news)
     assert updated["key_lifespan"] == 60
 
-    simulator.add_fault(method="DELETE", status=504, count=2, retry_after=0)
     simulator.add_fault(method="DELETE", drop_connection=True, when="after")
-    engine.delete(PROVIDER, href, updated)  # the retry meets a 404: already gone is success
+    simulator.add_fault(method="DELETE", status=504, count=2, retry_after=0)
+    engine.delete(PROVIDER, href, updated)  # the last retry meets a 404: already gone is success
     assert profiles(client) == []
     assert [r["method"] for r in simulator.requests()].count("POST") == 1
 
