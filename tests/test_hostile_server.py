@@ -344,6 +344,33 @@ def test_retry_after_on_a_job_never_sleeps_past_the_deadline(
     assert len(hostile.seen) == 2  # the listing and the job start; no poll
 
 
+def test_an_absurd_job_wait_ends_the_refresh_listing_at_once(hostile: HostileServer) -> None:
+    """The refresh reader lists under a lock every other read waits for: a job asking to be
+    polled in 999999 s must end that listing at once, not hold every read for eleven days."""
+    profile = "/orgs/1/pairing_profiles/7"
+
+    def serve(handler: Handler) -> None:
+        if handler.path == f"/api/v2{profile}":
+            handler.answer(200, {"href": profile, "name": "web"})
+        elif handler.headers.get("Prefer") == "respond-async":
+            handler.answer(202, None, {"Location": "/orgs/1/jobs/5d9e", "Retry-After": "999999"})
+        else:
+            handler.answer(200, [{"href": profile}], {"X-Total-Count": "600"})
+
+    hostile.behaviour = serve
+    slept: list[float] = []
+    client = PCEClient(
+        Settings(pce_host=hostile.url, api_key_username=USER, api_key_secret=SECRET),
+        sleep=slept.append,
+    )
+    assert client.profiles.get(profile) == {"href": profile, "name": "web"}  # a lone read
+    with pytest.raises(JobFailedError, match="past the 300s operation timeout"):
+        with client.operation():
+            client.profiles.get(profile)  # a burst: the listing
+    assert slept == []
+    assert [path for _, path, _ in hostile.seen][1:] == ["/api/v2/orgs/1/pairing_profiles"] * 2
+
+
 def test_date_headers_give_a_lower_bound_of_the_pce_time_at_send(hostile: HostileServer) -> None:
     pce_offset = hostile.pce_offset = 3600.0  # the PCE's clock runs an hour ahead of ours
     calls = []

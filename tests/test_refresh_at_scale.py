@@ -5,11 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
-
 from pairing_provider.batch_reads import ProfileReader
 from pairing_provider.client import PCEClient
-from pairing_provider.errors import JobFailedError
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.simulator import Simulator
 from tests.engine import Engine
@@ -130,23 +127,3 @@ def test_a_collection_known_to_be_large_goes_asynchronous_at_once(
         ("jobs", 200),
         ("datafiles", 200),
     ]
-
-
-def test_a_job_asking_for_an_absurd_wait_fails_the_refresh_read_at_once(
-    simulator: Simulator, settings: Any
-) -> None:
-    """The reader lists under a lock every read waits for: a ``Retry-After: 999999`` on the
-    job must end that listing at once, not hold every read for eleven days."""
-    hrefs = seed(simulator, 600)
-    slept: list[float] = []
-    client = PCEClient(settings, sleep=slept.append)
-    simulator.state.async_retry_after = 999999
-    try:
-        client.profiles.get(hrefs[0])
-        with pytest.raises(JobFailedError, match="past the 30s operation timeout"):
-            with client.operation():
-                client.profiles.get(hrefs[1])
-    finally:
-        simulator.state.async_retry_after = 0
-    assert slept == []
-    assert [r["status"] for r in simulator.requests()][-1] == 202  # no poll was sent
