@@ -5,8 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from conftest import API_SECRET, API_USER
 from pairing_provider.batch_reads import ProfileReader
 from pairing_provider.client import PCEClient
+from pairing_provider.config import Settings
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.simulator import Simulator
 from tests.engine import Engine
@@ -127,3 +129,21 @@ def test_a_collection_known_to_be_large_goes_asynchronous_at_once(
         ("jobs", 200),
         ("datafiles", 200),
     ]
+
+
+def test_a_thousand_reads_at_once_cost_five_requests_with_a_slow_job() -> None:
+    """A PCE whose job is still running at the first poll: the listing costs the synchronous
+    page, the job start, two polls and the datafile; the refresh sends nothing else (the
+    first read waits for the burst instead of reading on its own)."""
+    with Simulator(
+        api_key_username=API_USER, api_key_secret=API_SECRET, async_retry_after=1
+    ) as sim:
+        hrefs = seed(sim, 1000)
+        settings = Settings(pce_host=sim.url, api_key_username=API_USER, api_key_secret=API_SECRET)
+        client = PCEClient(settings, sleep=lambda seconds: None)  # the job's waits, skipped
+        sim.clear_requests()
+        with ThreadPoolExecutor(max_workers=4) as pool:  # the engine's 4 workers
+            reads = list(pool.map(client.profiles.get, hrefs))
+        assert [read["href"] for read in reads] == hrefs
+        kinds = [r["path"].split("/")[5].split("?")[0] for r in sim.requests()]
+        assert kinds == ["pairing_profiles", "pairing_profiles", "jobs", "jobs", "datafiles"]
