@@ -18,16 +18,18 @@ Exactness is kept where it matters:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pairing_provider.errors import NotFoundError
+from pairing_provider.errors import NotFoundError, PCEError
 
 if TYPE_CHECKING:
     from pairing_provider.client import PCEClient
 
+log = logging.getLogger("pairing_provider")
 SNAPSHOT_MAX_AGE_SECONDS = 30.0  # long enough for a large refresh, short enough to stay fresh
 BURST_SECONDS = 5.0  # a second read this soon after the first starts a snapshot
 BURST_WAIT_SECONDS = 0.1  # how long a read with no recent company waits for another
@@ -111,7 +113,14 @@ class ProfileReader:
     def _take_snapshot(self) -> None:
         # Taken under the lock: the other worker threads wait for it, not list too.
         started = self._clock()
-        profiles = self._client.list_pairing_profiles()
+        try:
+            profiles = self._client.list_pairing_profiles()
+        except PCEError as exc:
+            # A failed listing must not fail the reads it was meant to spare: each reads its
+            # own profile with one GET, and no listing is tried again for ``max_age``.
+            log.warning("listing profiles for a refresh failed (%s): reading one by one", exc)
+            self._snapshot, self._listed_from = None, started
+            return
         self._snapshot = {profile["href"]: profile for profile in profiles}
         self._listed_from = started
         with self._written_lock:  # writes that ended before the listing began are in it
