@@ -68,54 +68,6 @@ def test_drift_and_deletions_stay_exact(
     assert sorted(r["path"] for r in confirmations) == sorted(f"/api/v2{h}" for h in deleted)
 
 
-def test_a_single_read_costs_one_get_and_writes_are_never_answered_stale(
-    simulator: Simulator, client: PCEClient
-) -> None:
-    hrefs = seed(simulator, 3)
-    now = [0.0]
-    reader = ProfileReader(client, clock=lambda: now[0])
-    simulator.clear_requests()
-    assert reader.get(hrefs[0])["name"] == "p0000"
-    assert [r["path"] for r in simulator.requests()] == [f"/api/v2{hrefs[0]}"]
-
-    now[0] = 1.0  # a burst: the second read lists everything once
-    assert reader.get(hrefs[1])["name"] == "p0001"
-    reader.get(hrefs[2])
-    assert len(simulator.requests()) == 2
-
-    client.update_pairing_profile(hrefs[2], {"description": "new"})
-    reader.wrote(hrefs[2])  # this process changed it: ask the PCE, not the snapshot
-    simulator.clear_requests()
-    assert reader.get(hrefs[2])["description"] == "new"
-    assert len(simulator.requests()) == 1
-
-    created = client.create_pairing_profile({"name": "late", "enabled": True})["href"]
-    assert reader.get(created)["name"] == "late"  # missing from the snapshot: confirmed, kept
-
-    now[0] = 100.0  # long after: the snapshot has aged out, a lone read is one GET again
-    simulator.clear_requests()
-    reader.get(hrefs[0])
-    assert len(simulator.requests()) == 1
-
-
-def test_a_failed_listing_falls_back_to_one_get_per_profile(
-    engine: Engine, simulator: Simulator
-) -> None:
-    """The listing is an optimisation: when it fails, every read still answers, each with its
-    own GET, and the listing is not tried again for the rest of the refresh."""
-    hrefs = seed(simulator, 6)
-    simulator.add_fault(method="GET", path=r"pairing_profiles$", status=500, count=100)
-    simulator.clear_requests()
-
-    results = refresh(engine, hrefs)
-
-    assert all(results[href].id == href for href in hrefs)
-    paths = [r["path"].split("?")[0] for r in simulator.requests()]
-    listings = [p for p in paths if p.endswith("/pairing_profiles")]
-    assert len(listings) == 1  # tried once, refused, not retried for every read
-    assert sorted(p for p in paths if p not in listings) == sorted(f"/api/v2{h}" for h in hrefs)
-
-
 def test_a_collection_known_to_be_large_goes_asynchronous_at_once(
     simulator: Simulator, settings: Any
 ) -> None:
@@ -165,3 +117,51 @@ def test_a_thousand_reads_at_once_cost_five_requests_with_a_slow_job() -> None:
         assert [read["href"] for read in reads] == hrefs
         kinds = [r["path"].split("/")[5].split("?")[0] for r in sim.requests()]
         assert kinds == ["pairing_profiles", "pairing_profiles", "jobs", "jobs", "datafiles"]
+
+
+def test_a_single_read_costs_one_get_and_writes_are_never_answered_stale(
+    simulator: Simulator, client: PCEClient
+) -> None:
+    hrefs = seed(simulator, 3)
+    now = [0.0]
+    reader = ProfileReader(client, clock=lambda: now[0])
+    simulator.clear_requests()
+    assert reader.get(hrefs[0])["name"] == "p0000"
+    assert [r["path"] for r in simulator.requests()] == [f"/api/v2{hrefs[0]}"]
+
+    now[0] = 1.0  # a burst: the second read lists everything once
+    assert reader.get(hrefs[1])["name"] == "p0001"
+    reader.get(hrefs[2])
+    assert len(simulator.requests()) == 2
+
+    client.update_pairing_profile(hrefs[2], {"description": "new"})
+    reader.wrote(hrefs[2])  # this process changed it: ask the PCE, not the snapshot
+    simulator.clear_requests()
+    assert reader.get(hrefs[2])["description"] == "new"
+    assert len(simulator.requests()) == 1
+
+    created = client.create_pairing_profile({"name": "late", "enabled": True})["href"]
+    assert reader.get(created)["name"] == "late"  # missing from the snapshot: confirmed, kept
+
+    now[0] = 100.0  # long after: the snapshot has aged out, a lone read is one GET again
+    simulator.clear_requests()
+    reader.get(hrefs[0])
+    assert len(simulator.requests()) == 1
+
+
+def test_a_failed_listing_falls_back_to_one_get_per_profile(
+    engine: Engine, simulator: Simulator
+) -> None:
+    """The listing is an optimisation: when it fails, every read still answers, each with its
+    own GET, and the listing is not tried again for the rest of the refresh."""
+    hrefs = seed(simulator, 6)
+    simulator.add_fault(method="GET", path=r"pairing_profiles$", status=500, count=100)
+    simulator.clear_requests()
+
+    results = refresh(engine, hrefs)
+
+    assert all(results[href].id == href for href in hrefs)
+    paths = [r["path"].split("?")[0] for r in simulator.requests()]
+    listings = [p for p in paths if p.endswith("/pairing_profiles")]
+    assert len(listings) == 1  # tried once, refused, not retried for every read
+    assert sorted(p for p in paths if p not in listings) == sorted(f"/api/v2{h}" for h in hrefs)
