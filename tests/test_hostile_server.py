@@ -28,6 +28,7 @@ from pairing_provider.errors import (
     PCEError,
     UnexpectedResponseError,
 )
+from pairing_provider.redaction import redact
 from pairing_provider.transport import MAX_BODY_BYTES
 
 USER, SECRET = "api_hostile", "hostile-secret-5b1e"
@@ -423,3 +424,10 @@ def test_no_env_proxy_ever_sees_plain_http(
     finally:
         proxy.close()
     assert len(hostile.seen) == 1
+
+
+def test_redaction_keeps_plain_words_readable() -> None:
+    text = "Basic authentication failed; header was Authorization: Bearer eyJhbGciOi.J9x"
+    assert redact(text) == (
+        "Basic authentication failed; header was Authorization: Bearer [redacted]"
+    )
