@@ -23,6 +23,7 @@ from pairing_provider.errors import (
     RateLimitedError,
 )
 from pairing_provider.labels import LabelDirectory
+from pairing_provider.pacing import pacer_for
 from pairing_provider.pce_clock import CreateAttempt
 from pairing_provider.simulator import Simulator
 
@@ -429,3 +430,12 @@ def test_pacing_at_exactly_the_pce_limit_draws_no_429() -> None:
             client.list_labels()
         assert [r["status"] for r in sim.requests()] == [200] * 7
         assert sleeps == [60.0, 60.0]  # the 4th and 7th waited a whole window, no more
+
+
+def test_one_pacer_per_pce_and_api_key_the_stricter_setting_wins(settings: Settings) -> None:
+    """The PCE counts per API key: settings differing in timeouts (or limits) share a pacer."""
+    first = pacer_for(settings.pce_host, API_USER, 450, 60)
+    assert pacer_for(settings.pce_host, API_USER, 100, 60) is first
+    assert (first.limit, first.window) == (100, 60)
+    assert pacer_for(settings.pce_host, "api_other", 450, 60) is not first
+    assert pacer_for("https://other-pce:8443", API_USER, 450, 60) is not first
