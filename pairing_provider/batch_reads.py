@@ -1,10 +1,12 @@
 """Refresh many profiles for the price of one collection GET.
 
-A ``pulumi refresh`` of N profiles sends N reads to one provider process. The first read of a
-burst is one GET of that profile; a second read soon after means a burst is under way, so the
-reader lists every profile of the org once (asynchronously past 500) and answers the rest of
-the burst from that snapshot, for a short, bounded time. Each client (``client.profiles``)
-has one reader.
+A ``pulumi refresh`` of N profiles sends N reads to one provider process, all at once (the
+engine has them read in parallel). A read that finds no fresh snapshot waits a moment
+(``BURST_WAIT_SECONDS``) for another read: when one comes, a burst is under way, so the
+reader lists every profile of the org once (asynchronously past 500) and answers the whole
+burst from that snapshot, for a short, bounded time; when none comes, it is a lone read and
+costs one GET. Reads happen only in a refresh or a ``.get``, where a tenth of a second is
+nothing next to what the refresh itself takes. Each client (``client.profiles``) has one reader.
 
 Exactness is kept where it matters:
 - a profile missing from the snapshot (deleted, or created after it was taken) is confirmed
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pairing_provider")
 SNAPSHOT_MAX_AGE_SECONDS = 30.0  # long enough for a large refresh, short enough to stay fresh
 BURST_SECONDS = 5.0  # a second read this soon after the first starts a snapshot
+BURST_WAIT_SECONDS = 0.1  # how long a read with no recent company waits for another
 
 
 class ProfileReader:
@@ -51,10 +54,16 @@ class ProfileReader:
         self._last_read_at = float("-inf")
         self._written_lock = threading.Lock()  # never waits for a listing
         self._written: dict[str, float] = {}  # href -> when this process's write to it ended
+        self._arrived = threading.Condition()  # never waits for a listing either
+        self._arrivals = 0
 
     def get(self, href: str) -> dict[str, Any] | None:
         """The profile as the PCE has it now, or None when it no longer exists."""
-        cached = self._from_snapshot(href)
+        with self._arrived:
+            self._arrivals += 1
+            arrivals = self._arrivals
+            self._arrived.notify_all()
+        cached = self._from_snapshot(href, arrivals)
         if cached is not None:
             return cached
         try:
@@ -76,7 +85,7 @@ class ProfileReader:
             )
             self._written.clear()
 
-    def _from_snapshot(self, href: str) -> dict[str, Any] | None:
+    def _from_snapshot(self, href: str, arrivals: int) -> dict[str, Any] | None:
         # Another thread may be listing: wait for it no longer than this operation may last,
         # then read this one profile on its own.
         if not self._lock.acquire(timeout=max(0.0, self._client.remaining())):
@@ -86,7 +95,7 @@ class ProfileReader:
             burst = now - self._last_read_at <= BURST_SECONDS
             self._last_read_at = now
             if now - self._listed_from > self._max_age:
-                if not burst:
+                if not burst and not self._another_read_comes(arrivals):
                     return None  # a lone read: one GET is cheaper than a listing
                 self._take_snapshot()
             if self._snapshot is None or self._written_since_listing(href):
@@ -94,6 +103,12 @@ class ProfileReader:
             return self._snapshot.get(href)
         finally:
             self._lock.release()
+
+    def _another_read_comes(self, arrivals: int) -> bool:
+        """Whether another read arrives within the burst wait (it then waits for our lock)."""
+        wait = min(BURST_WAIT_SECONDS, max(0.0, self._client.remaining()))
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self._arrivals > arrivals, timeout=wait)
 
     def _take_snapshot(self) -> None:
         # Taken under the lock: the other worker threads wait for it, not list too.

@@ -422,7 +422,8 @@ class PCEClient:
             sent_at = self._clock()
             seconds = deadline - sent_at
             if seconds <= 0:
-                return None, transport.DeadlinePassed("no time left to send it"), sent_at
+                late = transport.DeadlinePassed("no time left to send it", sent=False)
+                return None, late, sent_at
             per_read = min(self.settings.request_timeout, seconds)
             try:
                 response = transport.exchange(
@@ -479,7 +480,9 @@ class PCEClient:
                 method=method,
                 path=path,
                 detail=detail,
-                maybe_processed=timed_out or request_was_sent(failure),
+                maybe_processed=failure.sent
+                if isinstance(failure, transport.DeadlinePassed)
+                else request_was_sent(failure),
             )
         return error_class_for(response.status_code)(
             status=response.status_code,

@@ -14,8 +14,12 @@ import re
 import threading
 
 REDACTED = "[redacted]"
-# A credential after an auth scheme name, as a header or an echo of one would carry it.
-_AUTH_VALUE = re.compile(r"(?i)\b(basic|bearer|digest|token)(\s+|=)[A-Za-z0-9+/=._~:-]{4,}")
+# A credential after an auth scheme name, as a header or an echo of one would carry it: 8 or
+# more token characters, not all lowercase letters (so "Basic authentication" stays readable;
+# a configured secret is replaced whatever it looks like, below).
+_AUTH_VALUE = re.compile(
+    r"(?i:\b(basic|bearer|digest))(\s+)(?=[A-Za-z0-9+/=._~:-]*[A-Z0-9+/=])[A-Za-z0-9+/=._~:-]{8,}"
+)
 _secrets: set[str] = set()
 _lock = threading.Lock()
 

@@ -27,7 +27,11 @@ CHUNK_BYTES = 64 * 1024
 
 
 class DeadlinePassed(requests.RequestException):
-    """The operation deadline passed while the exchange was under way (the watchdog fired)."""
+    """The operation deadline passed before or while the exchange was under way."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent  # False: no byte of the request left
 
 
 class BodyTooLarge(Exception):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from pairing_provider.errors import (
     RateLimitedError,
 )
 from pairing_provider.labels import LabelDirectory
+from pairing_provider.pacing import pacer_for
 from pairing_provider.pce_clock import CreateAttempt
 from pairing_provider.simulator import Simulator
 
@@ -148,13 +148,13 @@ def test_more_than_500_switches_to_async_collection(
     assert len(calls) <= 5
 
 
-def test_429_is_retried_honouring_retry_after(client: PCEClient, simulator: Simulator) -> None:
+def test_429_is_retried_honouring_retry_after(settings: Settings, simulator: Simulator) -> None:
+    _now, sleeps, clock, sleep = fake_time()
+    client = PCEClient(settings, clock=clock, sleep=sleep)
     simulator.add_fault(method="POST", path="pairing_profiles$", status=429, retry_after=1, count=1)
-    started = time.monotonic()
     created = client.create_pairing_profile({"name": "after-429", "enabled": True})
-    waited = time.monotonic() - started
     assert created["name"] == "after-429"
-    assert waited >= 1.0
+    assert sleeps == [1.0]
     assert [c[2] for c in api_calls(simulator)] == [429, 201]
 
 
@@ -167,18 +167,24 @@ def test_429_gives_up_after_max_retries(settings: Settings, simulator: Simulator
 
 
 def test_simulator_rate_limit_is_absorbed() -> None:
+    now, sleeps, clock, sleep = fake_time()
     with Simulator(
-        api_key_username=API_USER, api_key_secret=API_SECRET, rate_limit=3, rate_window=1.0
+        api_key_username=API_USER,
+        api_key_secret=API_SECRET,
+        rate_limit=3,
+        rate_window=1.0,
+        clock=lambda: 1_700_000_000 + now[0],
     ) as sim:
         settings = Settings(
             pce_host=sim.url, api_key_username=API_USER, api_key_secret=API_SECRET, max_retries=5
         )
-        client = PCEClient(settings)
+        client = PCEClient(settings, clock=clock, sleep=sleep)
         for _ in range(6):
             client.list_pairing_profiles()
         statuses = [r["status"] for r in sim.requests()]
         assert statuses.count(200) == 6
         assert 429 in statuses
+        assert sleeps and all(wait >= 1 for wait in sleeps)  # as the 429's Retry-After asked
 
 
 def test_503_retried_for_get_but_post_is_never_resent(
@@ -424,3 +430,12 @@ def test_pacing_at_exactly_the_pce_limit_draws_no_429() -> None:
             client.list_labels()
         assert [r["status"] for r in sim.requests()] == [200] * 7
         assert sleeps == [60.0, 60.0]  # the 4th and 7th waited a whole window, no more
+
+
+def test_one_pacer_per_pce_and_api_key_the_stricter_setting_wins(settings: Settings) -> None:
+    """The PCE counts per API key: settings differing in timeouts (or limits) share a pacer."""
+    first = pacer_for(settings.pce_host, API_USER, 450, 60)
+    assert pacer_for(settings.pce_host, API_USER, 100, 60) is first
+    assert (first.limit, first.window) == (100, 60)
+    assert pacer_for(settings.pce_host, "api_other", 450, 60) is not first
+    assert pacer_for("https://other-pce:8443", API_USER, 450, 60) is not first

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pairing_provider.client import PCEClient
 from pairing_provider.config import Settings, normalise_pce_host
 from pairing_provider.errors import ConfigurationError
 
@@ -104,3 +105,65 @@ def test_secret_never_shown() -> None:
     assert SECRET not in str(settings)
     assert SECRET not in str(settings.model_dump())
     assert settings.api_key_secret.get_secret_value() == SECRET
+
+
+def base(**values: str) -> dict[str, str]:
+    return {
+        "illumio:pceHost": "pce.example.com",
+        "illumio:apiKeyUsername": "api_1",
+        "illumio:apiKeySecret": SECRET,
+        **{f"illumio:{key}": value for key, value in values.items()},
+    }
+
+
+def test_credentials_in_the_pce_host_are_refused_without_echo() -> None:
+    with pytest.raises(ConfigurationError, match="must not carry credentials") as caught:
+        Settings.load(stack(base(pceHost=f"https://api_x:{SECRET}@pce.example.com/api/v2")), {})
+    assert SECRET not in str(caught.value)
+    assert "api_x" not in str(caught.value)
+
+
+def test_a_secret_pasted_into_ca_file_is_not_echoed() -> None:
+    with pytest.raises(ConfigurationError, match="caFile: no such file") as caught:
+        Settings.load(stack(base(caFile=SECRET)), {})
+    assert SECRET not in str(caught.value)
+
+
+def test_a_settings_error_raised_directly_shows_no_input() -> None:
+    with pytest.raises(ValueError) as caught:
+        Settings(pce_host="pce", api_key_username="u", api_key_secret=SECRET, ca_file=SECRET)
+    assert SECRET not in str(caught.value)
+
+
+def test_a_secret_basic_auth_cannot_send_is_refused_at_configure() -> None:
+    odd = "sécret-€-7f3a"
+    with pytest.raises(ConfigurationError, match="apiKeySecret: must be Latin-1 text") as caught:
+        Settings.load(stack(base(apiKeySecret=odd)), {})
+    assert odd not in str(caught.value)
+
+
+def test_plain_http_to_another_host_needs_an_explicit_opt_in() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.load(stack(base(pceHost="http://pce.example.com:8080")), {})
+    message = str(caught.value)
+    assert "illumio:allowInsecureHttp" in message and "ILLUMIO_ALLOW_INSECURE_HTTP" in message
+    assert "in clear" in message
+    opted = Settings.load(
+        stack(base(pceHost="http://pce.example.com:8080")), {"ILLUMIO_ALLOW_INSECURE_HTTP": "true"}
+    )
+    assert opted.allow_insecure_http is True
+
+
+@pytest.mark.parametrize(
+    "host", ["http://127.0.0.1:5000", "http://127.9.9.9", "http://[::1]:5000", "http://localhost"]
+)
+def test_plain_http_to_this_machine_needs_no_opt_in(host: str) -> None:
+    assert Settings.load(stack(base(pceHost=host)), {}).is_loopback
+
+
+def test_plain_http_warns_when_used(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings.load(stack(base(pceHost="http://10.1.2.3:8080", allowInsecureHttp="1")), {})
+    caplog.set_level("WARNING", logger="pairing_provider")
+    PCEClient(settings).close()
+    assert "plain http to http://10.1.2.3:8080" in caplog.text
+    assert "allowInsecureHttp" in caplog.text

@@ -28,6 +28,7 @@ from pairing_provider.errors import (
     PCEError,
     UnexpectedResponseError,
 )
+from pairing_provider.redaction import redact
 from pairing_provider.transport import MAX_BODY_BYTES
 
 USER, SECRET = "api_hostile", "hostile-secret-5b1e"
@@ -344,6 +345,41 @@ def test_retry_after_on_a_job_never_sleeps_past_the_deadline(
     assert len(hostile.seen) == 2  # the listing and the job start; no poll
 
 
+def test_an_absurd_job_wait_ends_the_refresh_listing_at_once(hostile: HostileServer) -> None:
+    """The refresh reader lists under a lock every other read waits for: a job asking to be
+    polled in 999999 s must end that listing at once (the read then GETs its profile), not
+    hold every read for eleven days."""
+    profile = "/orgs/1/pairing_profiles/7"
+
+    def serve(handler: Handler) -> None:
+        if handler.path == f"/api/v2{profile}":
+            handler.answer(200, {"href": profile, "name": "web"})
+        elif handler.headers.get("Prefer") == "respond-async":
+            handler.answer(202, None, {"Location": "/orgs/1/jobs/5d9e", "Retry-After": "999999"})
+        else:
+            handler.answer(200, [{"href": profile}], {"X-Total-Count": "600"})
+
+    hostile.behaviour = serve
+    slept: list[float] = []
+    client = PCEClient(
+        Settings(pce_host=hostile.url, api_key_username=USER, api_key_secret=SECRET),
+        sleep=slept.append,
+    )
+    assert client.profiles.get(profile) == {"href": profile, "name": "web"}  # a lone read
+    started = time.monotonic()
+    with client.operation():
+        assert client.profiles.get(profile) == {"href": profile, "name": "web"}  # a burst
+    assert time.monotonic() - started < 1.0
+    assert slept == []
+    listing = "/api/v2/orgs/1/pairing_profiles"
+    assert [path for _, path, _ in hostile.seen] == [
+        f"/api/v2{profile}",
+        listing,
+        listing,  # the job start, answered with the absurd wait: no poll follows
+        f"/api/v2{profile}",
+    ]
+
+
 def test_date_headers_give_a_lower_bound_of_the_pce_time_at_send(hostile: HostileServer) -> None:
     pce_offset = hostile.pce_offset = 3600.0  # the PCE's clock runs an hour ahead of ours
     calls = []
@@ -388,3 +424,10 @@ def test_no_env_proxy_ever_sees_plain_http(
     finally:
         proxy.close()
     assert len(hostile.seen) == 1
+
+
+def test_redaction_keeps_plain_words_readable() -> None:
+    text = "Basic authentication failed; header was Authorization: Bearer eyJhbGciOi.J9x"
+    assert redact(text) == (
+        "Basic authentication failed; header was Authorization: Bearer [redacted]"
+    )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import requests
-
 from conftest import API_SECRET, API_USER
 from pairing_provider.batch_reads import ProfileReader
 from pairing_provider.client import PCEClient
+from pairing_provider.config import Settings
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.simulator import Simulator
 from tests.engine import Engine
@@ -18,15 +17,12 @@ PROVIDER = PairingProfileProvider()
 
 
 def seed(simulator: Simulator, count: int) -> list[str]:
-    session = requests.Session()
-    session.auth = (API_USER, API_SECRET)
-    url = f"{simulator.url}/api/v2/orgs/1/pairing_profiles"
-    hrefs = []
-    for i in range(count):
-        response = session.post(url, json={"name": f"p{i:04d}", "enabled": True})
-        response.raise_for_status()
-        hrefs.append(response.json()["href"])
-    return hrefs
+    """Profiles made through the simulator's own state: the same objects, without 1,000
+    HTTP round trips before the test starts."""
+    return [
+        simulator.state.create_profile(1, {"name": f"p{i:04d}", "enabled": True})["href"]
+        for i in range(count)
+    ]
 
 
 def refresh(engine: Engine, hrefs: list[str]) -> dict[str, Any]:
@@ -72,6 +68,57 @@ def test_drift_and_deletions_stay_exact(
     assert sorted(r["path"] for r in confirmations) == sorted(f"/api/v2{h}" for h in deleted)
 
 
+def test_a_collection_known_to_be_large_goes_asynchronous_at_once(
+    simulator: Simulator, settings: Any
+) -> None:
+    """The synchronous page of a collection past 500 is thrown away: once this client has
+    seen that, it starts the asynchronous job directly (one request fewer per refresh)."""
+    hrefs = seed(simulator, 600)
+    now = [0.0]
+    client = PCEClient(settings, clock=lambda: now[0], sleep=lambda seconds: None)
+
+    def burst() -> list[tuple[str, int]]:
+        simulator.clear_requests()
+        client.profiles.get(hrefs[0])
+        now[0] += 1.0
+        assert client.profiles.get(hrefs[599])["name"] == "p0599"
+        assert client.profiles.get(hrefs[300])["name"] == "p0300"
+        return [(r["path"].split("/")[5].split("?")[0], r["status"]) for r in simulator.requests()]
+
+    assert burst() == [
+        ("pairing_profiles", 200),  # the lone read
+        ("pairing_profiles", 200),  # the synchronous page: 500 of 600
+        ("pairing_profiles", 202),
+        ("jobs", 200),
+        ("datafiles", 200),
+    ]
+    now[0] += 100.0  # the snapshot aged out: the next burst lists again
+    assert burst() == [
+        ("pairing_profiles", 200),
+        ("pairing_profiles", 202),
+        ("jobs", 200),
+        ("datafiles", 200),
+    ]
+
+
+def test_a_thousand_reads_at_once_cost_five_requests_with_a_slow_job() -> None:
+    """A PCE whose job is still running at the first poll: the listing costs the synchronous
+    page, the job start, two polls and the datafile; the refresh sends nothing else (the
+    first read waits for the burst instead of reading on its own)."""
+    with Simulator(
+        api_key_username=API_USER, api_key_secret=API_SECRET, async_retry_after=1
+    ) as sim:
+        hrefs = seed(sim, 1000)
+        settings = Settings(pce_host=sim.url, api_key_username=API_USER, api_key_secret=API_SECRET)
+        client = PCEClient(settings, sleep=lambda seconds: None)  # the job's waits, skipped
+        sim.clear_requests()
+        with ThreadPoolExecutor(max_workers=4) as pool:  # the engine's 4 workers
+            reads = list(pool.map(client.profiles.get, hrefs))
+        assert [read["href"] for read in reads] == hrefs
+        kinds = [r["path"].split("/")[5].split("?")[0] for r in sim.requests()]
+        assert kinds == ["pairing_profiles", "pairing_profiles", "jobs", "jobs", "datafiles"]
+
+
 def test_a_single_read_costs_one_get_and_writes_are_never_answered_stale(
     simulator: Simulator, client: PCEClient
 ) -> None:
@@ -87,8 +134,8 @@ def test_a_single_read_costs_one_get_and_writes_are_never_answered_stale(
     reader.get(hrefs[2])
     assert len(simulator.requests()) == 2
 
-    reader.wrote(hrefs[2])  # this process changed it: ask the PCE, not the snapshot
     client.update_pairing_profile(hrefs[2], {"description": "new"})
+    reader.wrote(hrefs[2])  # this process changed it: ask the PCE, not the snapshot
     simulator.clear_requests()
     assert reader.get(hrefs[2])["description"] == "new"
     assert len(simulator.requests()) == 1

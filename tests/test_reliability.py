@@ -52,23 +52,26 @@ def timed(action: Any) -> float:
     return time.monotonic() - started
 
 
+ASKED = 0.2  # Retry-After in seconds; the simulator keeps fractions, so tests need not wait 1s
+
+
 def test_429_storm_every_operation_waits_what_was_asked(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
-    simulator.add_fault(method="POST", path="pairing_profiles$", status=429, retry_after=1)
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=429, retry_after=ASKED)
     started = time.monotonic()
     href, outs = up(engine, name="a", enabled=True)
-    assert time.monotonic() - started >= 1.0
+    assert time.monotonic() - started >= ASKED
 
-    simulator.add_fault(method="GET", path="pairing_profiles/", status=429, retry_after=1)
-    assert timed(lambda: engine.read(PROVIDER, href, outs)) >= 1.0
+    simulator.add_fault(method="GET", path="pairing_profiles/", status=429, retry_after=ASKED)
+    assert timed(lambda: engine.read(PROVIDER, href, outs)) >= ASKED
 
     news = engine.check(PROVIDER, outs, {"name": "a", "enabled": False}).inputs
-    simulator.add_fault(method="PUT", status=429, retry_after=1)
-    assert timed(lambda: engine.update(PROVIDER, href, outs, news)) >= 1.0
+    simulator.add_fault(method="PUT", status=429, retry_after=ASKED)
+    assert timed(lambda: engine.update(PROVIDER, href, outs, news)) >= ASKED
 
-    simulator.add_fault(method="DELETE", status=429, retry_after=1)
-    assert timed(lambda: engine.delete(PROVIDER, href, outs)) >= 1.0
+    simulator.add_fault(method="DELETE", status=429, retry_after=ASKED)
+    assert timed(lambda: engine.delete(PROVIDER, href, outs)) >= ASKED
     assert profiles(client) == []
     assert [r["status"] for r in simulator.requests()].count(429) == 4
 
@@ -85,19 +88,21 @@ def test_503_bursts_and_dropped_connections_on_get_put_delete(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
     href, outs = up(engine, name="web", enabled=True)
-    simulator.add_fault(method="GET", path="pairing_profiles/", status=503, count=2)
+    # Dropped connections first: they back off with jitter (up to 0.5 s before the first
+    # retry, doubling after), the status faults say Retry-After: 0.
     simulator.add_fault(method="GET", path="pairing_profiles/", drop_connection=True)
+    simulator.add_fault(method="GET", path="pairing_profiles/", status=503, count=2, retry_after=0)
     assert engine.read(PROVIDER, href, outs).id == href
 
     news = engine.check(PROVIDER, outs, {"name": "web", "enabled": True, "key_lifespan": 60}).inputs
     simulator.add_fault(method="PUT", drop_connection=True)
-    simulator.add_fault(method="PUT", status=502)
+    simulator.add_fault(method="PUT", status=502, retry_after=0)
     updated = engine.update(PROVIDER, href, outs, news)
     assert updated["key_lifespan"] == 60
 
-    simulator.add_fault(method="DELETE", status=504, count=2)
     simulator.add_fault(method="DELETE", drop_connection=True, when="after")
-    engine.delete(PROVIDER, href, updated)  # the retry meets a 404: already gone is success
+    simulator.add_fault(method="DELETE", status=504, count=2, retry_after=0)
+    engine.delete(PROVIDER, href, updated)  # the last retry meets a 404: already gone is success
     assert profiles(client) == []
     assert [r["method"] for r in simulator.requests()].count("POST") == 1
 
@@ -136,17 +141,20 @@ def test_lost_post_answer_with_a_different_profile_of_that_name(
 
 
 def test_pacing_keeps_a_busy_stack_under_the_rate_limit() -> None:
-    """200 profiles created, updated and deleted through the 4-worker server, with the PCE's
-    500/min limit scaled down to 50 per second (same behaviour, 60 times faster)."""
-    count = 200
+    """30 profiles created, updated and deleted through the 4-worker server, with the PCE's
+    500/min limit scaled down to 20 per 0.2 second: 100 requests a second, well under what
+    the engine and simulator manage unpaced here (some 170), so without pacing it would 429."""
+    count = 30
     with (
         Simulator(
-            api_key_username=API_USER, api_key_secret=API_SECRET, rate_limit=50, rate_window=1.0
+            api_key_username=API_USER, api_key_secret=API_SECRET, rate_limit=20, rate_window=0.2
         ) as sim,
         Engine() as engine,
         ThreadPoolExecutor(max_workers=8) as pool,
     ):
-        engine.configure(stack_config(sim, maxRequestsPerMinute="45", rateWindow="1"))
+        # Exactly the PCE's limit: pacing counts each request until its answer arrived.
+        engine.configure(stack_config(sim, maxRequestsPerMinute="20", rateWindow="0.2"))
+        started = time.monotonic()
 
         def create(i: int) -> tuple[str, dict[str, Any]]:
             inputs = engine.check(PROVIDER, {}, {"name": f"p{i:03d}", "enabled": True}).inputs
@@ -160,20 +168,20 @@ def test_pacing_keeps_a_busy_stack_under_the_rate_limit() -> None:
             return engine.update(PROVIDER, href, outs, engine.check(PROVIDER, outs, news).inputs)
 
         updated = list(pool.map(update, created))
-        client = PCEClient(
-            Settings(pce_host=sim.url, api_key_username=API_USER, api_key_secret=API_SECRET)
-        )
-        live = client.list_pairing_profiles()
+        # Read through the simulator's state: a request from this process would count
+        # against the key without the provider's pacer knowing (as another user would).
+        live = sim.state.collection("pairing_profiles", 1, {})
         assert sorted(p["name"] for p in live) == [f"p{i:03d}" for i in range(count)]
         assert {p["description"] for p in live} == {"v2"}
         assert {u["href"] for u in updated} == {p["href"] for p in live}
 
         list(pool.map(lambda item: engine.delete(PROVIDER, item[0], item[1]), created))
+        # 120 requests at 20 per 0.2 s take at least 5 full windows: the pacer held them.
+        assert time.monotonic() - started >= 1.0
         statuses = [r["status"] for r in sim.requests()]
         assert statuses.count(429) == 0
-        assert len(statuses) == count * 4 + 1  # and the listing above
-        sim.clear_requests()
-        assert client.list_pairing_profiles() == []
+        assert len(statuses) == count * 4
+        assert sim.state.collection("pairing_profiles", 1, {}) == []
 
 
 def test_pacer_spaces_requests_across_threads() -> None:
@@ -242,8 +250,11 @@ def test_tls_self_signed_pce_is_refused_by_default_and_trusted_with_ca_file() ->
 
 
 def test_operation_deadline_says_what_was_tried(simulator: Simulator, settings: Settings) -> None:
+    now = [0.0]
     client = PCEClient(
-        Settings.model_validate({**dict(settings), "operation_timeout": 1.5, "max_retries": 10})
+        Settings.model_validate({**dict(settings), "operation_timeout": 1.5, "max_retries": 10}),
+        clock=lambda: now[0],
+        sleep=lambda seconds: now.__setitem__(0, now[0] + seconds),
     )
     simulator.add_fault(method="GET", status=503, retry_after=1, count=10)
     with pytest.raises(Exception, match=r"gave up: the next retry would pass the 1.5s") as caught:
