@@ -8,7 +8,6 @@ delete 1. The resource id is the profile's href. The fields are declared once, i
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -46,8 +45,6 @@ from pairing_provider.models import (
 )
 from pairing_provider.pce_clock import CreateAttempt
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
-
-log = logging.getLogger("pairing_provider")
 
 ADOPT_EXISTING = "adopt_existing"
 NAME_TAKEN = "name_must_be_unique"
