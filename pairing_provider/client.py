@@ -470,7 +470,7 @@ class PCEClient:
         if response is None:
             # The exception text names the URL and the reason; never the credentials.
             reason = f"{type(failure).__name__}: {failure}"
-            detail = "; ".join(filter(None, [reason, tried, note]))
+            detail = "; ".join(filter(None, [reason, tried, note, self._scheme_hint(failure)]))
             timed_out = isinstance(failure, transport.DeadlinePassed)
             if timed_out:
                 timeout = self.settings.operation_timeout
@@ -492,6 +492,21 @@ class PCEClient:
             errors=parse_error_body(response),
             detail="; ".join(filter(None, [tried, note])),
         )
+
+    def _scheme_hint(self, failure: requests.RequestException | None) -> str:
+        """What to check when the answer looks like a scheme mix-up: https spoken to a plain
+        http port (``WRONG_VERSION_NUMBER``), or plain http to a TLS port (the server hangs
+        up without an answer)."""
+        text = str(failure)
+        https = self.settings.pce_host.startswith("https://")
+        if (https and "WRONG_VERSION_NUMBER" in text) or (
+            not https and ("RemoteDisconnected" in text or "Connection reset" in text)
+        ):
+            return (
+                f"check illumio:pceHost ({self.settings.pce_host}): https:// vs http:// and the "
+                "port (a PCE serves https, on 8443 on-premises or 443 for SaaS)"
+            )
+        return ""
 
     # -- answers that must have a shape ----------------------------------------------------------
 

@@ -439,3 +439,26 @@ def test_one_pacer_per_pce_and_api_key_the_stricter_setting_wins(settings: Setti
     assert (first.limit, first.window) == (100, 60)
     assert pacer_for(settings.pce_host, "api_other", 450, 60) is not first
     assert pacer_for("https://other-pce:8443", API_USER, 450, 60) is not first
+
+
+def test_a_scheme_mix_up_says_to_check_https_and_the_port(simulator: Simulator) -> None:
+    """https:// to the plain simulator, and http:// to a TLS one: each a PCEConnectionError
+    that names what to check."""
+    plain_port = simulator.url.rsplit(":", 1)[1]
+    cases = [(f"https://127.0.0.1:{plain_port}", simulator)]
+    with Simulator(api_key_username=API_USER, api_key_secret=API_SECRET, tls=True) as tls:
+        cases.append((tls.url.replace("https://", "http://"), tls))
+        for host, _ in cases:
+            settings = Settings(
+                pce_host=host,
+                api_key_username=API_USER,
+                api_key_secret=API_SECRET,
+                max_retries=0,
+                insecure=True,
+            )
+            with pytest.raises(PCEConnectionError) as caught:
+                PCEClient(settings).list_labels()
+            assert str(caught.value).endswith(
+                f"check illumio:pceHost ({host}): https:// vs http:// and the port "
+                "(a PCE serves https, on 8443 on-premises or 443 for SaaS)"
+            )
