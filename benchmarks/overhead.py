@@ -37,7 +37,9 @@ K: Final[str] = "PairingKey"
 FLOOR: Final[str] = "no-op provider (floor)"
 SOME: Final[int] = provider_pb2.DiffResponse.DIFF_SOME
 WARMUP_ROUNDS: Final[int] = 3
-CHECK_DIFF_GOAL_MS: Final[float] = 2.0
+# Check and diff against the floor (the no-op provider's check through the same protocol):
+# what this package adds must stay a fraction of what any Python dynamic provider pays.
+CHECK_DIFF_FLOOR_RATIO_GOAL: Final[float] = 1.5
 HTTP_RATIO_GOAL: Final[float] = 1.2
 UPDATE: Final[dict[str, str]] = {"description": "v2"}
 # (resource, operation, the HTTP requests it makes; None when it makes none)
@@ -323,17 +325,21 @@ def overhead_goals(table: Table) -> list[Goal]:
         return f"{'key ' if op[0] == 'PairingKey' else ''}{op[1]}"
 
     resources = ("PairingProfile", "PairingKey")
+    floor = float(row((FLOOR, "check"))["provider ms"])
     local = {
-        (r, o): float(row((r, o))["provider ms"]) for r in resources for o in ("check", "diff")
+        (r, o): float(row((r, o))["provider ms"]) / floor
+        for r in resources
+        for o in ("check", "diff")
     }
     http = [(r, o) for r in resources for o in ("create", "read")]
     ratios = {op: float(row(op)["provider ms"]) / float(row(op)["bare ms"]) for op in http}
     return [
         Goal(
-            "check and diff overhead (median)",
-            f"< {CHECK_DIFF_GOAL_MS:g} ms",
-            ", ".join(f"{label(op)} {value:.2f} ms" for op, value in local.items()),
-            all(value < CHECK_DIFF_GOAL_MS for value in local.values()),
+            "check and diff vs the no-op provider's check (median)",
+            f"≤ {CHECK_DIFF_FLOOR_RATIO_GOAL:g}x",
+            ", ".join(f"{label(op)} {value:.2f}x" for op, value in local.items())
+            + f" (floor {floor:.2f} ms on this machine)",
+            all(value <= CHECK_DIFF_FLOOR_RATIO_GOAL for value in local.values()),
         ),
         Goal(
             "create and read vs the same bare requests call",

@@ -57,6 +57,8 @@ def environment(scale: Scale) -> list[tuple[str, str]]:
             "machine",
             f"{os.cpu_count()} cores ({cpu_model()}), {platform.system()} {platform.release()}",
         ),
+        # Other work on the machine moves every time measured: say how busy it was.
+        ("load average (1 min) at start", f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"),
         ("Python", platform.python_version()),
         ("pulumi (Python SDK)", package_version("pulumi")),
         ("grpcio / requests", f"{package_version('grpcio')} / {package_version('requests')}"),

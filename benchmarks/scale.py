@@ -34,7 +34,6 @@ class Scale:
     import_runs: int
     soak_operations: int
     pacing: PacingScale
-    sdk: bool  # run the official Illumio SDK row (when the package is installed)
 
 
 FULL = Scale(
@@ -47,7 +46,6 @@ FULL = Scale(
     import_runs=7,
     soak_operations=10_000,
     pacing=PacingScale(profiles=300, pce_limit=500, pce_window=60.0),
-    sdk=True,
 )
 # The PCE's 500 per minute scaled down tenfold in time and count: the same behaviour in 6 s.
 QUICK = Scale(
@@ -62,7 +60,6 @@ QUICK = Scale(
     pacing=PacingScale(
         profiles=30, pce_limit=50, pce_window=6.0, provider_limit=45, provider_window=6.0
     ),
-    sdk=True,
 )
 # For the test suite: every row present, request counts exact, in about ten seconds.
 SMOKE = Scale(
@@ -80,6 +77,5 @@ SMOKE = Scale(
     pacing=PacingScale(
         profiles=5, pce_limit=6, pce_window=0.5, provider_limit=3, provider_window=0.5
     ),
-    sdk=False,
 )
 SCALES = {scale.mode: scale for scale in (FULL, QUICK, SMOKE)}

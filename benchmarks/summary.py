@@ -22,6 +22,25 @@ def number(table: Table, column: str, **match: str) -> float:
     return float(value)
 
 
+def scope_text(report: Report) -> str:
+    machine = dict(report.environment).get("machine", "this machine")
+    text = (
+        f"Every time below is this machine's: {machine}, shared with whatever else ran on "
+        "it. Times move with the machine, so compare them only with runs on the same one; "
+        "the goals on time are ratios to a baseline measured in the same run (the bare HTTP "
+        "call, the no-op provider's check, `import pulumi`); request counts and sizes are "
+        "exact anywhere."
+    )
+    if report.scale.mode == "full":
+        return text
+    return (
+        f"{text} This is a --{report.scale.mode} run: every part is scaled down (e.g. "
+        f"{report.scale.throughput_profiles:,} profiles to create, a "
+        f"{report.scale.pacing.pce_window:g} s rate-limit window), so its numbers say how "
+        "this machine behaves, not what a production stack would see."
+    )
+
+
 def requests_text(report: Report) -> str:
     table = report.table("requests")
     over = [f"{r['resource']} {r['operation']}" for r in table.rows if r["met"] != "yes"]
@@ -49,12 +68,12 @@ def overhead_text(report: Report) -> str:
     bare = number(table, "bare ms", **create)
     allowance = bare * (HTTP_RATIO_GOAL - 1)
     text = (
-        f"Check and diff take {max(local):.2f} ms at most through the engine protocol, of "
-        f"which {floor_check:.2f} ms is what any call to a Python dynamic provider costs (the "
-        f"no-op provider's check). Create adds {added:.2f} ms to the {bare:.2f} ms the simulator "
-        f"takes for a bare POST: {own:.2f} ms is this package's own code (in-process minus "
-        "bare), the rest gRPC and the SDK's dynamic provider server, whose floor is "
-        f"{floor_create:.2f} ms (the no-op provider's create)."
+        f"Check and diff take {max(local):.2f} ms at most through the engine protocol; the "
+        "no-op provider's check, what any call to a Python dynamic provider costs, took "
+        f"{floor_check:.2f} ms in the same run. Create adds {added:.2f} ms to the "
+        f"{bare:.2f} ms the simulator takes for a bare POST: {own:.2f} ms is this package's "
+        "own code (in-process minus bare), the rest gRPC and the SDK's dynamic provider "
+        f"server, whose floor is {floor_create:.2f} ms (the no-op provider's create)."
     )
     ratio_goal = next(g for g in report.goals if g.goal.startswith("create and read"))
     if ratio_goal.met:
@@ -105,7 +124,7 @@ def footprint_text(report: Report) -> str:
     peak = next(v for k, v in rows.items() if "VmHWM" in k)
     return (
         f"The provider pickled into each resource's state is at most {pickled} characters, "
-        f"`import pairing_provider` takes {imported:.1f} ms (the resources, with the "
+        f"`import pairing_provider` takes {imported:.1f} ms here (the resources, with the "
         f"Pulumi SDK parts they need, {resources:.0f} ms more once `pulumi` is imported), "
         f"and the provider process peaked at {peak:.1f} MB over "
         f"{report.scale.soak_operations:,} operations."
@@ -141,6 +160,7 @@ def missed_text(report: Report) -> str:
 
 def what_this_shows(report: Report) -> str:
     parts = [
+        scope_text,
         requests_text,
         overhead_text,
         throughput_text,

@@ -38,6 +38,7 @@ from benchmarks.timing import (
 from benchmarks.wire import PROFILE_TYPE, Wire
 
 SDK_PACKAGE: Final[str] = "illumio"
+SDK_ROW: Final[str] = "Illumio SDK (`illumio`), 1 thread"
 SDK_MISSING: Final[str] = (
     "Illumio SDK row skipped: the `illumio` package is not installed "
     "(`venv/bin/pip install -r benchmarks/requirements.txt`)."
@@ -136,7 +137,7 @@ def measure_throughput(pce: SimulatorProcess, scale: Scale) -> Section:
             PROVIDER_ROW: engine_run(engine.stub, engine.pid, cpu),
             BARE_LOOP: bare_loop_run(body, bare),
             f"bare requests, {ENGINE_THREADS} threads": bare_threads_run(body, pce),
-            "Illumio SDK (`illumio`), 1 thread": sdk_run(body, pce) if scale.sdk else None,
+            SDK_ROW: sdk_run(body, pce),
         }
         ready = {label: run for label, run in runs.items() if run is not None}
         samples = interleaved(
@@ -173,5 +174,5 @@ def throughput_section(
         table.add(label, n, seconds, n / seconds, ratio(seconds, baseline))
     for label in skipped:
         table.add(label, n, None, None, "skipped")
-        table.notes.append(SDK_MISSING if scale.sdk else "SDK row not run in this mode.")
+        table.notes.append(SDK_MISSING)
     return Section([table], [])

@@ -12,8 +12,10 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
@@ -135,6 +137,20 @@ def parse_error_body(response: requests.Response) -> list[tuple[str, str]]:
     return errors
 
 
+class CreateAttempt:
+    """TEMPORARY until the one-retry-policy client lands: the PCE's clock at the first POST."""
+
+    def __init__(self, client: PCEClient, sent_at: float) -> None:
+        self._client, self._sent_at = client, sent_at
+
+    def pce_time_at_send(self) -> Any:
+        bounds = [
+            date + timedelta(seconds=self._sent_at - received)
+            for date, received in list(self._client.date_samples)
+        ]
+        return max(bounds, default=None)
+
+
 class PCEClient:
     """Typed calls for the objects this provider manages. Hrefs are relative to ``/api/v2``."""
 
@@ -157,6 +173,7 @@ class PCEClient:
             settings.rate_window,
         )
         self._operation = threading.local()  # each gRPC worker thread runs its own operation
+        self.date_samples: deque[tuple[Any, float]] = deque(maxlen=16)
         if settings.insecure:
             log.warning(
                 "TLS certificate verification is OFF for %s (illumio:insecure): use "
@@ -268,6 +285,11 @@ class PCEClient:
             )
         except requests.RequestException as exc:
             return None, exc
+        try:
+            date = parsedate_to_datetime(response.headers["Date"])
+            self.date_samples.append((date, time.monotonic()))
+        except (KeyError, TypeError, ValueError):
+            pass
         log.debug(
             "%s %s -> %s (Request-ID %s)",
             method,
@@ -373,8 +395,30 @@ class PCEClient:
     def get_pairing_profile(self, href: str) -> dict[str, Any]:
         return self.request("GET", href).json()
 
-    def create_pairing_profile(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self.request("POST", f"{self.org_href}/pairing_profiles", json_body=body).json()
+    def create_pairing_profile(
+        self,
+        body: Mapping[str, Any],
+        find_created: Callable[[CreateAttempt], dict[str, Any] | None] | None = None,
+    ) -> dict[str, Any]:
+        # TEMPORARY until the one-retry-policy client lands.
+        attempts = self.settings.max_retries + 1
+        path = f"{self.org_href}/pairing_profiles"
+        sent_at = time.monotonic()
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.request("POST", path, json_body=body).json()  # type: ignore[no-any-return]
+            except PCEError as exc:
+                ambiguous = (
+                    exc.maybe_processed
+                    if isinstance(exc, PCEConnectionError)
+                    else exc.status in RETRYABLE_SERVER_STATUSES
+                )
+                if find_created is None or not ambiguous or attempt == attempts:
+                    raise
+                found = find_created(CreateAttempt(self, sent_at))
+                if found is not None:
+                    return found
+        raise AssertionError("unreachable")
 
     def update_pairing_profile(self, href: str, body: Mapping[str, Any]) -> None:
         self.request("PUT", href, json_body=body)

@@ -22,6 +22,10 @@ class ConfigurationError(IllumioError):
         super().__init__(f"Illumio provider configuration is invalid:\n{listing}")
 
 
+class InvalidHrefError(IllumioError, ValueError):
+    """An href (a resource id or an input) that is not the kind of object it must name."""
+
+
 class PCEError(IllumioError):
     """The PCE answered with an error status (or could not be reached)."""
 
@@ -58,6 +62,10 @@ class PCEError(IllumioError):
         if self.request_id:
             parts.append(f"Request-ID {self.request_id}")
         return "; ".join(parts)
+
+
+class PairingProfileError(PCEError):
+    """Creating or adopting a profile failed for a reason the program can fix."""
 
 
 class AuthenticationError(PCEError):

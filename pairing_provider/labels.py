@@ -20,7 +20,12 @@ RELIST_ON_MISS_AFTER_SECONDS = 2.0
 
 
 def is_label_pair(item: Any) -> bool:
-    return isinstance(item, Mapping) and set(item) == {"key", "value"}
+    """``{"key": str, "value": str}``; any other shape is left to validation to report."""
+    return (
+        isinstance(item, Mapping)
+        and set(item) == {"key", "value"}
+        and all(isinstance(item[part], str) for part in ("key", "value"))
+    )
 
 
 def describe_pair(item: Mapping[str, Any]) -> str:

@@ -16,8 +16,9 @@ import pulumi
 from pairing_provider.client import PCEClient, client_for
 from pairing_provider.config import CONFIG_NAMESPACE, Settings
 from pairing_provider.errors import IllumioError, NotFoundError
+from pairing_provider.hrefs import PROFILE_HREF
 from pairing_provider.labels import describe_pair, is_label_pair
-from pairing_provider.models import PROFILE_HREF, PairingProfileData
+from pairing_provider.models import PairingProfileData, VenType
 
 LabelRef = str | Mapping[str, str]
 
@@ -41,7 +42,7 @@ def connection() -> PCEClient:
 
 def get_pairing_profile(href: str) -> PairingProfileData:
     """The profile at ``href`` (``/orgs/N/pairing_profiles/N``), every field."""
-    if not isinstance(href, str) or not PROFILE_HREF.match(href):
+    if not isinstance(href, str) or not PROFILE_HREF.fullmatch(href):
         raise LookupFailedError(
             f'href: must be a profile href like "/orgs/1/pairing_profiles/7", not {href!r}'
         )
@@ -59,7 +60,7 @@ def find_pairing_profiles(
     agent_software_release: str | None = None,
     external_data_set: str | None = None,
     external_data_reference: str | None = None,
-    ven_type: str | None = None,
+    ven_type: VenType | None = None,
     labels: Sequence[LabelRef] | Sequence[Sequence[LabelRef]] | None = None,
     max_results: int | None = None,
 ) -> list[PairingProfileData]:
@@ -120,7 +121,7 @@ def _label_groups(
     """The PCE's list of lists of hrefs; a flat list is one AND group."""
     is_flat = all(isinstance(item, str) or isinstance(item, Mapping) for item in labels)
     groups = [labels] if is_flat else labels
-    return [[_label_href(client, item) for item in group] for group in groups]  # type: ignore[union-attr]
+    return [[_label_href(client, item) for item in group] for group in groups]
 
 
 def _label_href(client: PCEClient, item: Any) -> str:
@@ -141,9 +142,32 @@ def get_pairing_profile_output(href: pulumi.Input[str]) -> pulumi.Output[Pairing
     return pulumi.Output.from_input(href).apply(get_pairing_profile)
 
 
-def find_pairing_profiles_output(**filters: Any) -> pulumi.Output[list[PairingProfileData]]:
+def find_pairing_profiles_output(
+    *,
+    name: pulumi.Input[str] | None = None,
+    exact_name: pulumi.Input[bool] = False,
+    description: pulumi.Input[str] | None = None,
+    agent_software_release: pulumi.Input[str] | None = None,
+    external_data_set: pulumi.Input[str] | None = None,
+    external_data_reference: pulumi.Input[str] | None = None,
+    ven_type: pulumi.Input[VenType] | None = None,
+    labels: pulumi.Input[Sequence[Any]] | None = None,
+    max_results: pulumi.Input[int] | None = None,
+) -> pulumi.Output[list[PairingProfileData]]:
     """``find_pairing_profiles`` with any argument a ``pulumi.Input``."""
-    return pulumi.Output.from_input(filters).apply(lambda known: find_pairing_profiles(**known))
+    filters: dict[str, Any] = {
+        "name": name,
+        "exact_name": exact_name,
+        "description": description,
+        "agent_software_release": agent_software_release,
+        "external_data_set": external_data_set,
+        "external_data_reference": external_data_reference,
+        "ven_type": ven_type,
+        "labels": labels,
+        "max_results": max_results,
+    }
+    resolved: pulumi.Output[dict[str, Any]] = pulumi.Output.from_input(filters)
+    return resolved.apply(lambda known: find_pairing_profiles(**known))
 
 
 def find_labels_output(

@@ -1,13 +1,23 @@
-"""Pydantic models of a pairing profile and the normalisation both sides of a diff go through.
+"""The two resources, each declared once: its inputs, its outputs, and the facts of each field.
 
-``PairingProfileSpec`` is what a program manages: every writable field, with the defaults of the
-Terraform ``illumio-core_pairing_profile`` resource. ``normalise_live`` turns a PCE GET body into
-the same shape, so that comparing the two is exact: no phantom changes from the PCE's quirks
-(``"5"`` for 5, ``"Default (21.5.20-8451)"`` for the default release, null for "").
+``PairingProfileArgs`` is what a program manages: every writable field, with the names and
+defaults of the Terraform ``illumio-core_pairing_profile`` resource. ``PairingProfileState``
+adds what the PCE reports. ``PairingKeyArgs`` / ``PairingKeyState`` do the same for a key.
+Check, diff, the secret-output list, the outputs and the README tables all derive from these
+(see ``declaration.py``); adding a field means adding it here, and nowhere else in the
+provider.
+
+``normalise_live`` turns a PCE GET body into the inputs' shape, so that comparing the two is
+exact: no phantom changes from the PCE's quirks (``"5"`` for 5, ``"Default (21.5.20-8451)"``
+for the default release, null for ""), and a field the PCE did not report is not a change
+(see docs/pce-api.md: no real PCE response carries ``ven_type``).
+
+Pulumi-free: the migration tool and the look-ups import this without the Pulumi SDK.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -20,15 +30,23 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
-    ValidationError,
+    ValidationInfo,
 )
 from pydantic_core import PydanticCustomError
 
+from pairing_provider.declaration import Declaration, Facts
+from pairing_provider.hrefs import (
+    LABEL_EXAMPLE,
+    LABEL_HREF,
+    PROFILE_EXAMPLE,
+    PROFILE_HREF,
+    href_problem,
+)
+
 MAX_KEY_LIMIT = 2_147_483_647
-UNLIMITED = "unlimited"
-LABEL_HREF = re.compile(r"^/orgs/\d+/labels/\d+$")
-PROFILE_HREF = re.compile(r"^/orgs/(\d+)/pairing_profiles/(\d+)$")
-DEFAULT_RELEASE = re.compile(r"^Default \(.*\)$")
+UNLIMITED: Literal["unlimited"] = "unlimited"
+DEFAULT_RELEASE = re.compile(r"Default \(.*\)", re.DOTALL)
+MAX_TRIGGERS_BYTES = 64 * 1024
 
 EnforcementMode = Literal["idle", "visibility_only", "selective", "full"]
 VisibilityLevel = Literal[
@@ -37,37 +55,54 @@ VisibilityLevel = Literal[
 VenType = Literal["server", "endpoint", "specified_during_activation"]
 
 
+# -- value types: how one input is validated and normalised ------------------------------------
+
+
 def _key_limit(value: Any) -> int | str:
     """``"unlimited"`` or a whole number 1..2147483647; gRPC floats and Terraform's numeric
     strings are accepted and become integers."""
     number: Any = value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         number = int(value.strip())
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     if value == UNLIMITED or (
         type(number) is int and 1 <= number <= MAX_KEY_LIMIT  # bool is not a number here
     ):
-        return number
+        return number  # type: ignore[no-any-return]
     raise PydanticCustomError(
         "key_limit", f'must be "{UNLIMITED}" or a whole number from 1 to {MAX_KEY_LIMIT}'
     )
 
 
-def _label_refs(value: Any) -> list[dict[str, str]]:
-    """Hrefs as strings or ``{"href": ...}`` objects -> a sorted, de-duplicated list of objects."""
-    if not isinstance(value, list | tuple):
-        raise PydanticCustomError("labels", "must be a list of label hrefs")
-    hrefs = set()
-    for item in value:
-        href = item.get("href") if isinstance(item, Mapping) and set(item) == {"href"} else item
-        if not isinstance(href, str) or not LABEL_HREF.match(href):
-            raise PydanticCustomError(
-                "labels",
-                'each label must be an href "/orgs/N/labels/N", {"href": "/orgs/N/labels/N"} '
-                'or {"key": ..., "value": ...}',
-            )
-        hrefs.add(href)
+def _org_of(info: ValidationInfo) -> int | None:
+    context = info.context if isinstance(info.context, Mapping) else {}
+    org = context.get("org_id")
+    return org if isinstance(org, int) else None
+
+
+def _label_ref(item: Any, info: ValidationInfo) -> dict[str, str]:
+    """One label: an href or ``{"href": ...}`` (``{"key", "value"}`` is resolved before)."""
+    is_object = isinstance(item, Mapping) and set(item) == {"href"}
+    href = item.get("href") if is_object else item
+    problem = href_problem(LABEL_HREF, href, LABEL_EXAMPLE, _org_of(info))
+    if problem is None:
+        return {"href": href}
+    if isinstance(item, Mapping) and set(item) == {"key", "value"}:
+        problem = "a {key, value} label needs a string key and a string value"
+    elif not (isinstance(href, str) and LABEL_HREF.fullmatch(href)):
+        problem = (
+            'must be an href "/orgs/N/labels/N", {"href": "/orgs/N/labels/N"} '
+            'or {"key": "...", "value": "..."}'
+        )
+    if is_object and isinstance(href, str) and len(href) <= 80:
+        problem = f'{{"href": "{href}"}} {problem}'  # the item is an object: name its href
+    raise PydanticCustomError("label", problem)
+
+
+def _sorted_unique(labels: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The PCE wants unique items; order is not meaningful, so sort for a stable diff."""
+    hrefs = {label["href"] for label in labels}
     return [{"href": href} for href in sorted(hrefs, key=_href_sort_key)]
 
 
@@ -78,7 +113,7 @@ def _href_sort_key(href: str) -> tuple[str, int]:
 
 def _release(value: Any) -> Any:
     """The PCE reads the default release back as ``Default (x.y.z)``: that means null."""
-    if isinstance(value, str) and DEFAULT_RELEASE.match(value):
+    if isinstance(value, str) and DEFAULT_RELEASE.fullmatch(value):
         return None
     return value
 
@@ -98,99 +133,186 @@ def _clean_text(value: str) -> str:
     return value
 
 
-KeyLimit = Annotated[int | str, BeforeValidator(_key_limit)]
-LabelRefs = Annotated[list[dict[str, str]], BeforeValidator(_label_refs)]
+def _profile_href(value: Any, info: ValidationInfo) -> str:
+    problem = href_problem(PROFILE_HREF, value, PROFILE_EXAMPLE, _org_of(info))
+    if problem is not None:
+        raise PydanticCustomError("href", problem)
+    return value  # type: ignore[no-any-return]
+
+
+def canonical_json(value: Any) -> str:
+    """Triggers compared by value: key order and 1 vs 1.0 (gRPC floats) do not count."""
+    return json.dumps(
+        _integral_floats_as_ints(value), sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_integral_floats_as_ints(item) for item in value]
+    return value
+
+
+def _triggers(value: Any) -> Any:
+    try:
+        text = canonical_json(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise PydanticCustomError(
+            "triggers", f"must be JSON-serialisable ({type(exc).__name__})"
+        ) from None
+    if len(text.encode()) > MAX_TRIGGERS_BYTES:
+        raise PydanticCustomError(
+            "triggers", f"must serialise to at most {MAX_TRIGGERS_BYTES} bytes of JSON"
+        )
+    return value
+
+
+KeyLimit = Annotated[int | Literal["unlimited"], BeforeValidator(_key_limit)]
+LabelRef = Annotated[dict[str, str], BeforeValidator(_label_ref)]
+LabelRefs = Annotated[list[LabelRef], AfterValidator(_sorted_unique)]
 Text255 = Annotated[StrictStr, Field(max_length=255), AfterValidator(_clean_text)]
 NonEmptyText255 = Annotated[
     StrictStr, Field(min_length=1, max_length=255), AfterValidator(_clean_text)
 ]
 OptionalText = Annotated[NonEmptyText255 | None, BeforeValidator(_empty_is_none)]
+ProfileHref = Annotated[StrictStr, AfterValidator(_profile_href)]
 
 
-class PairingProfileSpec(BaseModel):
-    """The writable fields of a pairing profile, as a program declares them."""
+# -- the pairing profile --------------------------------------------------------------------------
+
+
+class PairingProfileArgs(BaseModel):
+    """The inputs of a ``PairingProfile``: every writable field, Terraform's defaults."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: NonEmptyText255
-    enabled: StrictBool
-    description: Annotated[Text255, BeforeValidator(_none_is_empty)] = ""
-    enforcement_mode: EnforcementMode = "visibility_only"
-    enforcement_mode_lock: StrictBool = True
-    visibility_level: VisibilityLevel = "flow_summary"
-    visibility_level_lock: StrictBool = True
-    allowed_uses_per_key: KeyLimit = UNLIMITED
-    key_lifespan: KeyLimit = UNLIMITED
-    labels: LabelRefs = Field(default_factory=list)
-    env_label_lock: StrictBool = True
-    loc_label_lock: StrictBool = True
-    role_label_lock: StrictBool = True
-    app_label_lock: StrictBool = True
-    log_traffic: StrictBool = False
-    log_traffic_lock: StrictBool = True
-    ven_type: VenType = "server"
-    agent_software_release: Annotated[NonEmptyText255 | None, BeforeValidator(_release)] = None
-    external_data_set: OptionalText = None
-    external_data_reference: OptionalText = None
+    name: Annotated[NonEmptyText255, Facts("unique name of the profile in the org")]
+    enabled: Annotated[StrictBool, Facts("whether the profile can pair workloads")]
+    description: Annotated[Text255, BeforeValidator(_none_is_empty), Facts("free text")] = ""
+    enforcement_mode: Annotated[EnforcementMode, Facts("policy state of paired workloads")] = (
+        "visibility_only"
+    )
+    enforcement_mode_lock: Annotated[
+        StrictBool, Facts("whether the enforcement mode is locked")
+    ] = True
+    visibility_level: Annotated[VisibilityLevel, Facts("what traffic paired workloads report")] = (
+        "flow_summary"
+    )
+    visibility_level_lock: Annotated[
+        StrictBool, Facts("whether the visibility level is locked")
+    ] = True
+    allowed_uses_per_key: Annotated[KeyLimit, Facts('pairings one key allows, or "unlimited"')] = (
+        UNLIMITED
+    )
+    key_lifespan: Annotated[
+        KeyLimit, Facts('seconds a key stays valid after it is made, or "unlimited"')
+    ] = UNLIMITED
+    labels: Annotated[
+        LabelRefs,
+        Facts('labels of paired workloads: hrefs, {"href": ...} or {"key": ..., "value": ...}'),
+    ] = Field(default_factory=list)
+    env_label_lock: Annotated[StrictBool, Facts("whether the env label is locked")] = True
+    loc_label_lock: Annotated[StrictBool, Facts("whether the loc label is locked")] = True
+    role_label_lock: Annotated[StrictBool, Facts("whether the role label is locked")] = True
+    app_label_lock: Annotated[StrictBool, Facts("whether the app label is locked")] = True
+    log_traffic: Annotated[StrictBool, Facts("whether paired workloads log traffic")] = False
+    log_traffic_lock: Annotated[StrictBool, Facts("whether log_traffic is locked")] = True
+    ven_type: Annotated[
+        VenType,
+        Facts(
+            "kind of VEN paired; the PCE takes it only at creation, so a change replaces "
+            "the profile",
+            create_only=True,
+        ),
+    ] = "server"
+    agent_software_release: Annotated[
+        NonEmptyText255 | None,
+        BeforeValidator(_release),
+        Facts("VEN release to install; none = the PCE's default release"),
+    ] = None
+    external_data_set: Annotated[OptionalText, Facts("external system's data set name")] = None
+    external_data_reference: Annotated[OptionalText, Facts("external system's reference")] = None
+    adopt_existing: Annotated[
+        StrictBool,
+        Facts(
+            "manage an existing profile of the same name instead of failing (never "
+            "taken without it)",
+            sent=False,
+            compared=False,
+        ),
+    ] = False
 
     def api_body(self, fields: set[str] | None = None) -> dict[str, Any]:
-        """A request body of writable fields only (never read-only ones: the PCE answers 406).
+        """A request body of fields the PCE takes (never read-only ones: it answers 406).
 
-        ``fields`` limits it to those fields (a partial PUT); a full body (POST) leaves out the
-        nulls, so the PCE applies its own defaults there.
+        ``fields`` limits it to those fields (a partial PUT: never a create-only field);
+        a full body (POST) leaves out the nulls, so the PCE applies its own defaults there.
         """
-        data = self.model_dump()
-        if fields is not None:
-            return {name: data[name] for name in sorted(fields)}
-        return {name: value for name, value in data.items() if value is not None}
+        data = self.model_dump(include=set(PROFILE.sent))
+        if fields is None:
+            return {name: value for name, value in data.items() if value is not None}
+        creating_only = {name for name in fields if PROFILE.facts(name).create_only}
+        if creating_only:
+            raise ValueError(f"{', '.join(sorted(creating_only))} cannot be changed in place")
+        return {name: data[name] for name in sorted(fields)}
 
 
-SPEC_FIELDS: tuple[str, ...] = tuple(PairingProfileSpec.model_fields)
+class PairingProfileState(PairingProfileArgs):
+    """A whole pairing profile: the inputs plus what the PCE reports (read-only)."""
 
-READ_ONLY_FIELDS: tuple[str, ...] = (
-    "href",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-    "total_use_count",
-    "is_default",
-    "last_pairing_at",
-    "last_pairing_key_generated_at",
-    "last_pairing_key_generated_by",
-    "caps",
-    "status",
-    "status_lock",
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    href: Annotated[str, Facts("the profile's href, also the resource id")]
+    created_at: Annotated[str | None, Facts("when the PCE created it")] = None
+    updated_at: Annotated[str | None, Facts("when it last changed")] = None
+    created_by: Annotated[dict[str, Any] | None, Facts("who created it")] = None
+    updated_by: Annotated[dict[str, Any] | None, Facts("who last changed it")] = None
+    total_use_count: Annotated[int | None, Facts("pairings made with it")] = None
+    is_default: Annotated[bool | None, Facts("one of the PCE's default profiles")] = None
+    last_pairing_at: Annotated[str | None, Facts("when it last paired a workload")] = None
+    last_pairing_key_generated_at: Annotated[str | None, Facts("when a key was last made")] = None
+    last_pairing_key_generated_by: Annotated[
+        dict[str, Any] | None, Facts("who last made a key")
+    ] = None
+    caps: Annotated[list[str] | None, Facts("what the API key may do with it")] = None
+    status: Annotated[str | None, Facts("the PCE's status of it")] = None
+    status_lock: Annotated[bool | None, Facts("whether the status is locked")] = None
+
+
+PROFILE: Declaration[PairingProfileArgs, PairingProfileState] = Declaration(
+    "pulumi-python:dynamic/illumio:PairingProfile", PairingProfileArgs, PairingProfileState
 )
 
-_ALLOWED_VALUES: dict[str, tuple[str, ...]] = {
-    "enforcement_mode": EnforcementMode.__args__,  # type: ignore[attr-defined]
-    "visibility_level": VisibilityLevel.__args__,  # type: ignore[attr-defined]
-    "ven_type": VenType.__args__,  # type: ignore[attr-defined]
-}
+
+class PairingProfileData(PairingProfileState):
+    """A profile as a look-up returns it: every field, the inputs' defaults where the PCE
+    leaves one out (and ``name`` may be empty on an odd PCE)."""
+
+    name: Annotated[StrictStr, Field(max_length=255), Facts("name")] = ""
+    enabled: Annotated[StrictBool, Facts("enabled")] = True
+    # No PCE response seen carries ven_type (docs/pce-api.md): None says "not reported".
+    ven_type: Annotated[VenType | None, Facts("ven_type, when the PCE reports it")] = None  # type: ignore[assignment]
+
+    @classmethod
+    def from_api(cls, body: Mapping[str, Any]) -> PairingProfileData:
+        values = {k: v for k, v in normalise_live(body).items() if v is not None}
+        return cls.model_validate({**values, **read_only_values(body)})
 
 
-def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
-    """(property, reason) per problem; enums list their allowed values. Inputs are not echoed."""
-    problems = []
-    for error in exc.errors(include_input=False, include_url=False):
-        field = str(error["loc"][0]) if error["loc"] else ""
-        allowed = _ALLOWED_VALUES.get(field)
-        if error["type"] == "missing":
-            reason = "is required"
-        elif error["type"] == "extra_forbidden":
-            reason = "is not a known property"
-        elif allowed is not None and error["type"] == "literal_error":
-            reason = f"must be one of {', '.join(allowed)}"
-        else:
-            reason = error["msg"][0].lower() + error["msg"][1:]
-        problems.append((field, f"{field}: {reason}"))
-    return problems
+def normalise_live(
+    body: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The inputs of a PCE GET body (or old outputs), normalised as check normalises inputs.
 
-
-def normalise_live(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The writable fields of a PCE GET body, normalised as the spec normalises inputs."""
-    values = {name: body.get(name) for name in SPEC_FIELDS}
+    A field the body does not carry keeps its value in ``previous`` (the PCE did not report
+    it, which is no change); without ``previous`` it is None.
+    """
+    previous = previous or {}
+    values = {name: body[name] if name in body else previous.get(name) for name in PROFILE.sent}
     values["description"] = _none_is_empty(values["description"])
     values["agent_software_release"] = _release(values["agent_software_release"])
     for name in ("external_data_set", "external_data_reference"):
@@ -199,41 +321,88 @@ def normalise_live(body: Mapping[str, Any]) -> dict[str, Any]:
         try:
             values[name] = _key_limit(values[name])
         except PydanticCustomError:
-            pass  # leave an odd value as it is: it will show as a difference, not crash
-    try:
-        values["labels"] = _label_refs(values["labels"] or [])
-    except PydanticCustomError:
-        pass
+            pass  # leave an odd value as it is: it shows as a difference, not a crash
+    labels = values["labels"] or []
+    if isinstance(labels, list) and all(
+        isinstance(item, Mapping) and isinstance(item.get("href"), str) for item in labels
+    ):
+        values["labels"] = _sorted_unique([{"href": item["href"]} for item in labels])
     return values
 
 
 def read_only_values(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: body.get(name) for name in READ_ONLY_FIELDS}
+    return {name: body.get(name) for name in PROFILE.read_only}
 
 
-class PairingProfileData(PairingProfileSpec):
-    """A whole pairing profile as the PCE returns it: the spec plus the read-only fields."""
+def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """Managed fields whose new value differs from the old one (unknown counts as changed).
+
+    Both sides go through the same normalisation: gRPC turns 5 into 5.0, the PCE reads "5".
+    """
+    return PROFILE.changed(olds, news, normalise=normalise_live)
+
+
+def differs_where_reported(body: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """``changed_fields`` for a PCE GET body: a field the PCE does not report (no PCE reports
+    ``ven_type``; older ones leave out ``log_traffic``) cannot differ."""
+    return [name for name in changed_fields(body, news) if name in body]
+
+
+# -- the pairing key ------------------------------------------------------------------------------
+
+
+class PairingKeyArgs(BaseModel):
+    """The inputs of a ``PairingKey``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pairing_profile_href: Annotated[
+        ProfileHref,
+        Facts(
+            "the profile the key is made from (set by pairing_profile=, or an href)",
+            replace_on_change=True,
+        ),
+    ]
+    profile_key_lifespan: Annotated[
+        KeyLimit | None,
+        Facts(
+            "the profile's key_lifespan, set by pairing_profile= (saves a GET at create); "
+            "expiry is computed from the lifespan in force when the key was made",
+            compared=False,
+        ),
+    ] = None
+    triggers: Annotated[
+        Any,
+        AfterValidator(_triggers),
+        Facts("any JSON value; a change makes a new key (rotation)", replace_on_change=True),
+    ] = None
+    regenerate_when_expired: Annotated[
+        StrictBool,
+        Facts("make a new key at the next up once this one has expired"),
+    ] = True
+
+
+class PairingKeyState(PairingKeyArgs):
+    """A key's inputs plus what creating it produced."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    name: Annotated[StrictStr, Field(min_length=0, max_length=255)] = ""  # type: ignore[assignment]
-    enabled: StrictBool = True
-    href: str
-    created_at: str | None = None
-    updated_at: str | None = None
-    created_by: dict[str, Any] | None = None
-    updated_by: dict[str, Any] | None = None
-    total_use_count: int | None = None
-    is_default: bool | None = None
-    last_pairing_at: str | None = None
-    last_pairing_key_generated_at: str | None = None
-    last_pairing_key_generated_by: dict[str, Any] | None = None
-    caps: list[str] | None = None
-    status: str | None = None
-    status_lock: bool | None = None
+    activation_code: Annotated[str, Facts("the activation code", secret=True)]
+    generated_at: Annotated[str, Facts("when the key was made (RFC 3339, UTC)")]
+    expires_at: Annotated[
+        str | None, Facts("when it expires (RFC 3339, UTC); none when it does not")
+    ] = None
+    pce_host: Annotated[str, Facts("host:port for a VEN's --management-server")]
+    profile_id: Annotated[str, Facts("the profile's number")]
+    linux_pairing_script: Annotated[str, Facts("the PCE's Linux pairing one-liner", secret=True)]
+    windows_pairing_script: Annotated[
+        str, Facts("the PCE's Windows (PowerShell) pairing one-liner", secret=True)
+    ]
+    cloud_init: Annotated[
+        str, Facts("a #cloud-config user-data document that pairs at first boot", secret=True)
+    ]
 
-    @classmethod
-    def from_api(cls, body: Mapping[str, Any]) -> PairingProfileData:
-        # Fields this PCE version leaves out take the spec's defaults instead of failing.
-        values = {k: v for k, v in normalise_live(body).items() if v is not None}
-        return cls.model_validate({**values, **read_only_values(body)})
+
+KEY: Declaration[PairingKeyArgs, PairingKeyState] = Declaration(
+    "pulumi-python:dynamic/illumio:PairingKey", PairingKeyArgs, PairingKeyState
+)

@@ -1,12 +1,15 @@
 """The PairingProfile resource: an Illumio pairing profile managed as code.
 
-Request budget: check 0, diff 0, create 1 (POST), read 1 (GET), update 2 (PUT + GET for the
-server-side timestamps), delete 1. The resource id is the profile's href.
+Request budget: check 0 (1 cached label listing when labels are given by key and value),
+diff 0, create 1 (POST), read 1 (GET), update 2 (PUT + GET for the server-side timestamps),
+delete 1. The resource id is the profile's href. The fields are declared once, in
+``models.PairingProfileArgs`` / ``PairingProfileState``.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import pulumi
@@ -19,116 +22,67 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 from pulumi.dynamic import Resource as DynamicResource
-from pydantic import StrictBool, TypeAdapter, ValidationError
 
 from pairing_provider.batch_reads import reader_for
+from pairing_provider.client import CreateAttempt
+from pairing_provider.declaration import contains_unknown, literal_values, without_provider
 from pairing_provider.errors import (
     IllumioError,
     NotAcceptableError,
     NotFoundError,
-    PCEConnectionError,
-    PCEError,
+    PairingProfileError,
 )
-from pairing_provider.labels import directory_for, is_label_pair, resolve_label_pairs
+from pairing_provider.labels import describe_pair, directory_for, is_label_pair
 from pairing_provider.models import (
-    READ_ONLY_FIELDS,
-    SPEC_FIELDS,
-    PairingProfileSpec,
-    describe_errors,
+    PROFILE,
+    EnforcementMode,
+    PairingProfileArgs,
+    VenType,
+    VisibilityLevel,
+    changed_fields,
+    differs_where_reported,
     normalise_live,
     read_only_values,
 )
-from pairing_provider.provider_base import (
-    IllumioResourceProvider,
-    contains_unknown,
-    pce_operation,
-    without_provider,
-)
+from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
 
 log = logging.getLogger("pairing_provider")
 
 ADOPT_EXISTING = "adopt_existing"
 NAME_TAKEN = "name_must_be_unique"
-# Stand-ins for required inputs that are unknown during a preview, so the known ones can
-# still be validated; they never leave check.
-_PLACEHOLDERS: dict[str, Any] = {"name": "unknown-during-preview", "enabled": True}
-_adopt_flag = TypeAdapter(StrictBool)
+ADOPT_HINT = "set adopt_existing=True to manage it from this stack"
 
 
-class PairingProfileError(PCEError):
-    """Creating the profile failed for a reason the program can fix."""
+def args_of(props: dict[str, Any]) -> PairingProfileArgs:
+    """The inputs in a create/update request (no unknowns there: the engine resolved them)."""
+    values = {key: props[key] for key in PROFILE.inputs if props.get(key) is not None}
+    return PairingProfileArgs.model_validate(values)
 
 
-AMBIGUOUS_STATUSES = frozenset({502, 503, 504})
+def outputs(args: PairingProfileArgs, body: dict[str, Any]) -> dict[str, Any]:
+    """Outputs echo every input (diff reads old outputs) plus the read-only fields."""
+    return {**args.model_dump(), **read_only_values(body)}
 
 
-def is_ambiguous(error: PCEError) -> bool:
-    """No clear answer: the request may or may not have been carried out."""
-    if isinstance(error, PCEConnectionError):
-        return error.maybe_processed
-    return error.status in AMBIGUOUS_STATUSES
-
-
-def validate_inputs(news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Normalised inputs (defaults filled, unknowns passed through) and (property, reason)s."""
-    inputs = without_provider(news)
-    unknown = {key: value for key, value in inputs.items() if contains_unknown(value)}
-    known = {key: value for key, value in inputs.items() if key not in unknown}
-    failures: list[tuple[str, str]] = []
-    adopt = known.pop(ADOPT_EXISTING, False)
+def created_at(body: dict[str, Any]) -> datetime | None:
     try:
-        adopt = _adopt_flag.validate_python(adopt)
-    except ValidationError:
-        failures.append((ADOPT_EXISTING, f"{ADOPT_EXISTING}: must be true or false"))
-    candidate = {**{k: v for k, v in _PLACEHOLDERS.items() if k in unknown}, **known}
-    try:
-        spec = PairingProfileSpec.model_validate(candidate)
-    except ValidationError as exc:
-        return news, failures + describe_errors(exc)
-    if failures:
-        return news, failures
-    normalised = {**spec.model_dump(), **unknown}
-    if ADOPT_EXISTING not in unknown:
-        normalised[ADOPT_EXISTING] = adopt
-    return normalised, []
-
-
-def spec_of(props: dict[str, Any]) -> PairingProfileSpec:
-    """The spec in a create/update request (no unknowns there: the engine resolved them)."""
-    values = {key: props[key] for key in SPEC_FIELDS if props.get(key) is not None}
-    return PairingProfileSpec.model_validate(values)
-
-
-def changed_fields(olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
-    """Managed fields whose new value differs from the old output (unknown counts as changed).
-
-    Both sides go through the same normalisation: gRPC turns 5 into 5.0, the PCE reads "5".
-    """
-    before, after = normalise_live(olds), normalise_live(news)
-    return [
-        field
-        for field in SPEC_FIELDS
-        if contains_unknown(news.get(field)) or before[field] != after[field]
-    ]
-
-
-def outputs(spec: PairingProfileSpec, body: dict[str, Any], adopt: bool) -> dict[str, Any]:
-    """Outputs echo every managed input (diff reads old outputs) plus the read-only fields."""
-    return {**spec.model_dump(), **read_only_values(body), ADOPT_EXISTING: adopt}
+        return datetime.fromisoformat(str(body.get("created_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 class PairingProfileProvider(IllumioResourceProvider):
     """CRUD for ``pulumi-python:dynamic/illumio:PairingProfile`` over the PCE REST API v2."""
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        news, label_failures = self._resolve_label_pairs(news)
-        inputs, failures = validate_inputs(news)
-        failures = label_failures + failures
-        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
+    declaration = PROFILE
 
-    def _resolve_label_pairs(
-        self, news: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        resolved, label_failures = self._resolve_label_pairs(news)
+        result = super().check(olds, resolved)
+        failures = [CheckFailure("labels", reason) for reason in label_failures]
+        return CheckResult(news if failures else result.inputs, failures + result.failures)
+
+    def _resolve_label_pairs(self, news: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """``{"key", "value"}`` labels become hrefs, so the preview shows the real hrefs.
 
         Costs one cached label listing per process, and only when such a pair is used.
@@ -136,68 +90,91 @@ class PairingProfileProvider(IllumioResourceProvider):
         labels = news.get("labels")
         if not isinstance(labels, list) or contains_unknown(labels):
             return news, []
-        if not any(is_label_pair(item) for item in labels):
+        pairs = {index: item for index, item in enumerate(labels) if is_label_pair(item)}
+        if not pairs:
             return news, []
-        without_labels = {key: value for key, value in news.items() if key != "labels"}
         try:
-            resolved, missing = resolve_label_pairs(labels, directory_for(self.client).find)
+            directory = directory_for(self.client)
+            found = {
+                index: directory.find(item["key"], item["value"]) for index, item in pairs.items()
+            }
         except IllumioError as exc:
-            return without_labels, [("labels", f"labels: cannot look up labels by key: {exc}")]
-        if missing:
-            org = self.client.settings.org_id
-            reason = f"labels: no label {', '.join(missing)} in org {org}"
-            return without_labels, [("labels", reason)]
-        return {**news, "labels": resolved}, []
+            return news, [f"labels: cannot look up labels by key and value: {exc}"]
+        org = self.client.settings.org_id
+        missing = [
+            f"labels[{index}]: no label {describe_pair(pairs[index])} in org {org}"
+            for index, label in found.items()
+            if label is None
+        ]
+        # The pairs not found are reported here, once; the rest is still checked.
+        resolved = [
+            {"href": label["href"]} if (label := found.get(index)) else item
+            for index, item in enumerate(labels)
+            if index not in found or found[index] is not None
+        ]
+        return {**news, "labels": resolved}, missing
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = changed_fields(olds, news)
-        # An explicit bool: otherwise the engine diffs every input itself, __provider included.
+        replaces = [name for name in changed if name in PROFILE.replacing]
+        # A replacement keeping the name must delete first: the PCE refuses a second profile
+        # of the same name (create-before-delete would fail with name_must_be_unique).
         return DiffResult(
-            changes=bool(changed), replaces=[], stables=[], delete_before_replace=False
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[],
+            delete_before_replace=bool(replaces) and "name" not in changed,
         )
 
     @pce_operation
     def create(self, props: dict[str, Any]) -> CreateResult:
-        spec = spec_of(props)
-        adopt = bool(props.get(ADOPT_EXISTING, False))
+        args = args_of(props)
         try:
-            body = self._post_once(spec)
+            body = self.client.create_pairing_profile(
+                args.api_body(), find_created=lambda attempt: self._find_own(args, attempt)
+            )
         except NotAcceptableError as exc:
             if NAME_TAKEN not in exc.tokens:
                 raise
-            body = self._take_over_existing(spec, adopt, exc)
+            body = self._take_over_existing(args, exc)
         reader_for(self.client).wrote(body["href"])
-        return CreateResult(body["href"], outputs(spec, body, adopt))
+        return CreateResult(body["href"], outputs(args, body))
 
-    def _post_once(self, spec: PairingProfileSpec) -> dict[str, Any]:
-        """POST the profile, never blindly twice: one resource is one profile, always.
+    def _find_own(self, args: PairingProfileArgs, attempt: CreateAttempt) -> dict[str, Any] | None:
+        """After a POST with no clear answer: the profile it created, or None if it made none.
 
-        When the answer to a POST is lost (dropped connection, timeout, gateway error) the PCE
-        may have created the profile. Look it up by exact name: the same settings mean it is
-        ours, so take it; otherwise the POST did not land as ours, so send it again.
+        A profile is this create's only when the PCE made it after the first POST was sent, by
+        the PCE's own clock (its Date headers): one that was there before is another stack's
+        (or an interrupted run's) and is never taken without ``adopt_existing``.
         """
-        attempts = self.client.settings.max_retries + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return self.client.create_pairing_profile(spec.api_body())
-            except PCEError as exc:
-                if not is_ambiguous(exc) or attempt == attempts:
-                    raise
-                log.warning("create of %r got no clear answer (%s): looking it up", spec.name, exc)
-                existing = self.find_by_exact_name(spec.name)
-                if existing is not None and not changed_fields(existing, spec.model_dump()):
-                    return existing
-                # Not there: send again. There with other settings: the next POST gets
-                # name_must_be_unique, which create handles like any taken name.
-        raise AssertionError("unreachable")  # the loop returns or raises
+        existing = self.find_by_exact_name(args.name)
+        if existing is None or differs_where_reported(existing, args.model_dump()):
+            return None  # not made (send again), or not ours (the next POST says name taken)
+        if args.adopt_existing:
+            return self._adopt(args, existing)
+        made, not_before = created_at(existing), attempt.pce_time_at_send()
+        if made is not None and not_before is not None and made >= not_before:
+            return existing
+        when = f"created {existing.get('created_at')}" if made else "of unknown age"
+        raise PairingProfileError(
+            status=0,
+            method="POST",
+            path=f"{self.client.settings.org_href}/pairing_profiles",
+            detail=(
+                f"the PCE's answer to creating {args.name!r} was lost, and a profile of that "
+                f"name at {existing['href']} ({when}) cannot be proven to be the one this "
+                "create made: it is not taken. If it is this stack's own from an interrupted "
+                f"run, {ADOPT_HINT}"
+            ),
+        )
 
     def _take_over_existing(
-        self, spec: PairingProfileSpec, adopt: bool, refusal: NotAcceptableError
+        self, args: PairingProfileArgs, refusal: NotAcceptableError
     ) -> dict[str, Any]:
-        existing = self.find_by_exact_name(spec.name)
+        existing = self.find_by_exact_name(args.name)
         if existing is None:
             raise refusal  # the name clash is not with a profile we can see: report the PCE's word
-        if not adopt:
+        if not args.adopt_existing:
             raise PairingProfileError(
                 status=refusal.status,
                 method=refusal.method,
@@ -205,11 +182,41 @@ class PairingProfileProvider(IllumioResourceProvider):
                 request_id=refusal.request_id,
                 errors=refusal.errors,
                 detail=(
-                    f"a pairing profile named {spec.name!r} already exists at "
-                    f"{existing['href']}; set adopt_existing=True to manage it from this stack"
+                    f"a pairing profile named {args.name!r} already exists at "
+                    f"{existing['href']} (it may be this stack's own, from an interrupted "
+                    f"run); {ADOPT_HINT}"
                 ),
             )
-        return self._apply(existing["href"], spec, existing)
+        return self._adopt(args, existing)
+
+    def _adopt(self, args: PairingProfileArgs, existing: dict[str, Any]) -> dict[str, Any]:
+        """Take ``existing`` over, after checking its ven_type (which no PUT can change)."""
+        actual = self._ven_type_of(existing, args)
+        if actual != args.ven_type:
+            raise PairingProfileError(
+                status=0,
+                method="PUT",
+                path=existing["href"],
+                detail=(
+                    f"cannot adopt {existing['href']}: its ven_type is {actual!r} and the "
+                    f"program says {args.ven_type!r}, and ven_type can only be set when a "
+                    f"profile is created. Declare ven_type={actual!r} to adopt it, or give "
+                    "the new profile another name"
+                ),
+            )
+        return self._apply(existing["href"], args, existing)
+
+    def _ven_type_of(self, existing: dict[str, Any], args: PairingProfileArgs) -> str:
+        """The profile's ven_type. PCEs do not report it in a GET, but their ``ven_type``
+        collection filter knows it: one listing when it is the program's, up to three else."""
+        if existing.get("ven_type") is not None:
+            return str(existing["ven_type"])
+        others = [value for value in literal_values(VenType) if value != args.ven_type]
+        for candidate in [args.ven_type, *others]:
+            matches = self.client.list_pairing_profiles(name=args.name, ven_type=candidate)
+            if any(match.get("href") == existing["href"] for match in matches):
+                return candidate
+        return args.ven_type  # the PCE does not filter by it either: nothing to compare
 
     def find_by_exact_name(self, name: str) -> dict[str, Any] | None:
         """The PCE's ``name`` filter is a substring match: keep only the exact one."""
@@ -217,39 +224,46 @@ class PairingProfileProvider(IllumioResourceProvider):
         return next((p for p in matches if p.get("name") == name), None)
 
     def _apply(
-        self, href: str, spec: PairingProfileSpec, current: dict[str, Any]
+        self, href: str, args: PairingProfileArgs, current: dict[str, Any]
     ) -> dict[str, Any]:
         """PUT only the fields that differ from ``current`` (a GET body or old outputs); return
         the profile as it now is."""
-        differing = set(changed_fields(current, spec.model_dump()))
+        differing = set(changed_fields(current, args.model_dump())) - PROFILE.replacing
         if not differing:
             return current
         reader_for(self.client).wrote(href)
-        self.client.update_pairing_profile(href, spec.api_body(differing))
+        self.client.update_pairing_profile(href, args.api_body(differing))
         return self.client.get_pairing_profile(href)
 
     @pce_operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        body = reader_for(self.client).get(id_)
+        href = self.valid_href(id_)
+        body = reader_for(self.client).get(href)
+        if body is None and not without_provider(
+            props
+        ):  # PairingProfile.get(): named by the program
+            raise NotFoundError(
+                status=404, method="GET", path=href, detail=f"no pairing profile at {href}"
+            )
         if body is None:
             return ReadResult("", {})  # gone: the engine drops it, the next up recreates it
-        live = normalise_live(body)
-        adopt = bool(props.get(ADOPT_EXISTING, False))
+        live = normalise_live(body, previous=props)
+        live[ADOPT_EXISTING] = bool(props.get(ADOPT_EXISTING, False))
         # Inputs follow the live values so a drifted field shows in the next preview's diff.
-        inputs = {**{k: v for k, v in live.items() if v is not None}, ADOPT_EXISTING: adopt}
-        return ReadResult(id_, {**live, **read_only_values(body), ADOPT_EXISTING: adopt}, inputs)
+        inputs = {name: value for name, value in live.items() if value is not None}
+        return ReadResult(href, {**live, **read_only_values(body)}, inputs)
 
     @pce_operation
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        spec = spec_of(news)
-        body = self._apply(id_, spec, olds)
-        return UpdateResult(outputs(spec, body, bool(news.get(ADOPT_EXISTING, False))))
+        args = args_of(news)
+        return UpdateResult(outputs(args, self._apply(self.valid_href(id_), args, olds)))
 
     @pce_operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        reader_for(self.client).wrote(id_)
+        href = self.valid_href(id_)
+        reader_for(self.client).wrote(href)
         try:
-            self.client.delete_pairing_profile(id_)
+            self.client.delete_pairing_profile(href)
         except NotFoundError:
             pass  # already gone: that is what delete wanted
 
@@ -261,9 +275,9 @@ class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
     name: pulumi.Output[str]
     enabled: pulumi.Output[bool]
     description: pulumi.Output[str]
-    enforcement_mode: pulumi.Output[str]
+    enforcement_mode: pulumi.Output[EnforcementMode]
     enforcement_mode_lock: pulumi.Output[bool]
-    visibility_level: pulumi.Output[str]
+    visibility_level: pulumi.Output[VisibilityLevel]
     visibility_level_lock: pulumi.Output[bool]
     allowed_uses_per_key: pulumi.Output[int | str]
     key_lifespan: pulumi.Output[int | str]
@@ -274,22 +288,22 @@ class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
     app_label_lock: pulumi.Output[bool]
     log_traffic: pulumi.Output[bool]
     log_traffic_lock: pulumi.Output[bool]
-    ven_type: pulumi.Output[str]
+    ven_type: pulumi.Output[VenType]
     agent_software_release: pulumi.Output[str | None]
     external_data_set: pulumi.Output[str | None]
     external_data_reference: pulumi.Output[str | None]
     adopt_existing: pulumi.Output[bool]
     href: pulumi.Output[str]
-    created_at: pulumi.Output[str]
-    updated_at: pulumi.Output[str]
-    created_by: pulumi.Output[dict[str, str]]
-    updated_by: pulumi.Output[dict[str, str]]
-    total_use_count: pulumi.Output[int]
-    is_default: pulumi.Output[bool]
+    created_at: pulumi.Output[str | None]
+    updated_at: pulumi.Output[str | None]
+    created_by: pulumi.Output[dict[str, Any] | None]
+    updated_by: pulumi.Output[dict[str, Any] | None]
+    total_use_count: pulumi.Output[int | None]
+    is_default: pulumi.Output[bool | None]
     last_pairing_at: pulumi.Output[str | None]
     last_pairing_key_generated_at: pulumi.Output[str | None]
-    last_pairing_key_generated_by: pulumi.Output[dict[str, str] | None]
-    caps: pulumi.Output[list[str]]
+    last_pairing_key_generated_by: pulumi.Output[dict[str, Any] | None]
+    caps: pulumi.Output[list[str] | None]
     status: pulumi.Output[str | None]
     status_lock: pulumi.Output[bool | None]
 
@@ -300,9 +314,9 @@ class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
         name: pulumi.Input[str],
         enabled: pulumi.Input[bool],
         description: pulumi.Input[str] | None = None,
-        enforcement_mode: pulumi.Input[str] | None = None,
+        enforcement_mode: pulumi.Input[EnforcementMode] | None = None,
         enforcement_mode_lock: pulumi.Input[bool] | None = None,
-        visibility_level: pulumi.Input[str] | None = None,
+        visibility_level: pulumi.Input[VisibilityLevel] | None = None,
         visibility_level_lock: pulumi.Input[bool] | None = None,
         allowed_uses_per_key: pulumi.Input[int | str] | None = None,
         key_lifespan: pulumi.Input[int | str] | None = None,
@@ -313,32 +327,31 @@ class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
         app_label_lock: pulumi.Input[bool] | None = None,
         log_traffic: pulumi.Input[bool] | None = None,
         log_traffic_lock: pulumi.Input[bool] | None = None,
-        ven_type: pulumi.Input[str] | None = None,
+        ven_type: pulumi.Input[VenType] | None = None,
         agent_software_release: pulumi.Input[str] | None = None,
         external_data_set: pulumi.Input[str] | None = None,
         external_data_reference: pulumi.Input[str] | None = None,
         adopt_existing: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        inputs = {key: value for key, value in locals().items() if key in SPEC_FIELDS}
-        inputs[ADOPT_EXISTING] = adopt_existing
+        inputs = {key: value for key, value in locals().items() if key in PROFILE.inputs}
         super().__init__(PairingProfileProvider(), resource_name, _with_outputs(inputs), opts)
+        whole_numbers(self, ("allowed_uses_per_key", "key_lifespan"))
 
     @classmethod
     def get(
         cls, resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
     ) -> PairingProfile:
-        """Read an existing profile by href without managing it."""
+        """Read an existing profile by href without managing it; fails when there is none."""
         instance = cls.__new__(cls)
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         DynamicResource.__init__(
             instance, PairingProfileProvider(), resource_name, _with_outputs({}), opts
         )
+        whole_numbers(instance, ("allowed_uses_per_key", "key_lifespan"))
         return instance
 
 
 def _with_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
     """Every output is a property: None here, filled by the provider."""
-    props: dict[str, Any] = dict.fromkeys((*SPEC_FIELDS, ADOPT_EXISTING, *READ_ONLY_FIELDS))
-    props.update(inputs)
-    return props
+    return {**dict.fromkeys(PROFILE.outputs), **inputs}

@@ -11,14 +11,15 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pulumi.dynamic import ConfigureRequest, ResourceProvider
-from pulumi.output import Unknown
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ResourceProvider
 
 from pairing_provider.client import PCEClient, client_for
 from pairing_provider.config import Settings
-from pairing_provider.errors import ConfigurationError
+from pairing_provider.declaration import Declaration
+from pairing_provider.errors import ConfigurationError, InvalidHrefError
+from pairing_provider.hrefs import PROFILE_EXAMPLE, PROFILE_HREF, href_problem
 
-PROVIDER_KEY = "__provider"
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
@@ -27,6 +28,7 @@ class IllumioResourceProvider(ResourceProvider):
 
     # The pickled provider holds nothing secret, so it need not be encrypted in state.
     serialize_as_secret_always = False
+    declaration: Declaration[Any, Any]
 
     _settings: Settings | None = None
     _settings_error: ConfigurationError | None = None
@@ -47,6 +49,30 @@ class IllumioResourceProvider(ResourceProvider):
                 raise self._settings_error
             self._settings = Settings.load()  # configure was not called: environment only
         return client_for(self._settings)
+
+    @property
+    def org_id(self) -> int | None:
+        """The configured org, or None while settings are missing (check works offline)."""
+        try:
+            return self.client.settings.org_id
+        except ConfigurationError:
+            return None
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """The declaration's validation: defaults filled, every problem at once."""
+        inputs, failures = self.declaration.check(news, context={"org_id": self.org_id})
+        if failures:
+            inputs = dict(news)  # the engine shows the failures; keep what the program said
+        return CheckResult(inputs, [CheckFailure(f.field, f.reason) for f in failures])
+
+    def valid_href(self, href: Any) -> str:
+        """A profile href of the configured org, checked before any request is built from it:
+        an id such as ``.../pairing_profiles/1/../../labels/1`` never reaches the PCE."""
+        problem = href_problem(PROFILE_HREF, href, PROFILE_EXAMPLE, self.org_id)
+        if problem is not None:
+            shown = repr(href) if isinstance(href, str) and len(href) <= 120 else "the value"
+            raise InvalidHrefError(f"pairing profile href {shown} {problem}")
+        return str(href)
 
     def __reduce__(self) -> tuple[type, tuple[()]]:
         # Pickled as "call this class with no arguments": no instance state at all, so no
@@ -70,22 +96,16 @@ def pce_operation(method: Method) -> Method:
     return wrapper  # type: ignore[return-value]
 
 
-def contains_unknown(value: Any) -> bool:
-    """True when a preview value is, or holds, a not-yet-known value.
+def whole_numbers(resource: pulumi.Resource, names: tuple[str, ...]) -> None:
+    """Make numeric outputs ints at run time, as their ``Output[int | str]`` types say.
 
-    Iterative, so a hostile, deeply nested input cannot exhaust the recursion limit.
+    Numbers cross gRPC as doubles, and the SDK turns them back into ints only for a plain
+    ``int`` type, not for ``int | str``: so ``key_lifespan`` would resolve to ``3600.0``.
     """
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, Unknown):
-            return True
-        if isinstance(item, dict):
-            pending.extend(item.values())
-        elif isinstance(item, list | tuple):
-            pending.extend(item)
-    return False
+    for name in names:
+        output: pulumi.Output[Any] = resource.__dict__[name]
+        resource.__dict__[name] = output.apply(_whole)
 
 
-def without_provider(props: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in props.items() if key != PROVIDER_KEY}
+def _whole(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -12,6 +13,7 @@ from pairing_provider.client import PCEClient
 from pairing_provider.config import Settings
 from pairing_provider.simulator import Simulator
 from tests.engine import Engine
+from tests.fixtures_engine.process_reset import ProcessResetProvider
 
 API_USER = "api_1a2b3c4d5e6f"
 API_SECRET = "sim-secret-0c9f5e2d7b"  # a test credential; scanned for in outputs and logs
@@ -33,17 +35,48 @@ def simulator(simulator_server: Simulator) -> Simulator:
     return simulator_server
 
 
+@pytest.fixture(scope="session")
+def shared_engine(simulator_server: Simulator) -> Iterator[Engine]:
+    """One provider process for the session (per xdist worker), configured for the simulator."""
+    with Engine() as running:
+        running.configure(stack_config(simulator_server), secret_keys={"illumio:apiKeySecret"})
+        yield running
+
+
 @pytest.fixture
-def engine(simulator: Simulator) -> Iterator[Engine]:
+def engine(
+    simulator: Simulator, shared_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
     """A provider process as the engine starts it, configured for the simulator.
 
-    A fresh one per test: the process keeps caches (the label listing, the refresh snapshot)
-    that must not carry over a simulator reset.
+    Shared by the tests, and emptied before each one of every process-wide client, pacer and
+    cache (the label listing, the refresh snapshot) by a Check inside it
+    (tests/fixtures_engine/process_reset.py), so a test meets what a fresh process would hold.
+
+    Every request the provider sends is audited, including those a test clears from the log:
+    no PUT may carry ``ven_type`` (the PCE's PUT schema has none: a real PCE answers 406).
     """
-    with Engine() as running:
-        running.configure(stack_config(simulator), secret_keys={"illumio:apiKeySecret"})
-        yield running
-    assert API_SECRET not in running.stderr_text()
+    shared_engine.check(ProcessResetProvider(), {}, {})
+    seen = len(shared_engine.stderr_text())
+    clear = simulator.clear_requests
+
+    def audited_clear() -> None:
+        assert_no_put_carries_ven_type(simulator.requests())
+        clear()
+
+    monkeypatch.setattr(simulator, "clear_requests", audited_clear)
+    yield shared_engine
+    assert_no_put_carries_ven_type(simulator.requests())
+    assert API_SECRET not in shared_engine.stderr_text()[seen:]
+
+
+def assert_no_put_carries_ven_type(requests_seen: list[dict[str, Any]]) -> None:
+    offending = [
+        r["path"]
+        for r in requests_seen
+        if r["method"] == "PUT" and isinstance(r.get("body"), dict) and "ven_type" in r["body"]
+    ]
+    assert offending == [], f"PUT with ven_type sent to {offending}"
 
 
 @pytest.fixture

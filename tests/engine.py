@@ -51,7 +51,13 @@ config known at that moment; re-configuring later does not reach an already-used
 Start a new :class:`Engine` for different config.
 
 Start-up cost: about 0.35 s per ``Engine`` on this machine (process start + SDK import until the
-port is printed), so share one per test module via a fixture when the config allows it.
+port is printed). conftest's ``engine`` fixture therefore shares one configured process per test
+session (per xdist worker) and empties its process-wide state before each test
+(``tests/fixtures_engine/process_reset.py``); start your own only for other config or a process
+you mean to break.
+
+Whole engine operations (preview, up, replacement, refresh, ``get``, destroy), chained the way
+the engine chains these calls over a stack's state, are in ``tests/engine_stack.py``.
 """
 
 from __future__ import annotations
@@ -97,6 +103,7 @@ __all__ = [
     "pickled_bytes",
     "secret",
     "serialized",
+    "unknowns_to_sentinel",
     "unwrap",
 ]
 
@@ -266,14 +273,14 @@ def _encode(props: Mapping[str, Any]) -> struct_pb2.Struct:
         loop.close()
 
 
-def _unknowns_to_sentinel(value: Any) -> Any:
+def unknowns_to_sentinel(value: Any) -> Any:
     """Replace ``pulumi.output.Unknown`` instances with :data:`UNKNOWN` (comparable with ==)."""
     if isinstance(value, Unknown):
         return UNKNOWN
     if isinstance(value, dict):
-        return {k: _unknowns_to_sentinel(v) for k, v in value.items()}
+        return {k: unknowns_to_sentinel(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_unknowns_to_sentinel(v) for v in value]
+        return [unknowns_to_sentinel(v) for v in value]
     return value
 
 
@@ -323,6 +330,9 @@ class Engine:
         self._stdout_lines: list[str] = []
         self._stdout_thread: threading.Thread | None = None
         self._port_ready = threading.Event()
+        self.requests: list[tuple[str, Any]] = []
+        """Every request sent, as ``(method, protobuf message)``: what went on the wire,
+        including fields the Python dynamic server never hands the provider (``old_inputs``)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -450,6 +460,7 @@ class Engine:
         return self._stub
 
     def _call(self, method: str, request: Any) -> Any:
+        self.requests.append((method, request))
         try:
             return getattr(self.stub, method)(request, timeout=self.call_timeout)
         except grpc.RpcError as err:
@@ -466,10 +477,14 @@ class Engine:
             bag[PROVIDER_KEY] = serialized(provider)
         return _encode(bag)
 
+    def decode(self, struct: struct_pb2.Struct) -> dict[str, Any]:
+        """A request's or response's property bag as a test compares it (see :meth:`_decode`)."""
+        return self._decode(struct)
+
     def _decode(self, struct: struct_pb2.Struct) -> dict[str, Any]:
         """Struct -> dict: SDK deserializer, unknowns as :data:`UNKNOWN`, secrets kept marked."""
         value = rpc.deserialize_properties(struct, keep_unknowns=True)
-        decoded: dict[str, Any] = _unknowns_to_sentinel(value)
+        decoded: dict[str, Any] = unknowns_to_sentinel(value)
         if not self.keep_provider_key:
             decoded.pop(PROVIDER_KEY, None)
         return decoded
@@ -624,8 +639,10 @@ class Engine:
     ) -> ReadResult:
         """``Read(properties=old outputs, inputs=old inputs)`` -> ``(id, outs, inputs)``.
 
-        On refresh the engine sends both; on a ``get`` only ``inputs`` (pass ``props={}``), and
-        the SDK server then looks for ``__provider`` in ``inputs``.
+        On refresh the engine sends both. On a ``get`` it sends the get's inputs (just
+        ``__provider``) as both (``ReadStep.Apply``); ``Run.get`` in ``tests/engine_stack.py``
+        does that. With ``props={}`` nothing is sent in ``properties``, and SDK 3.272's server
+        then looks for ``__provider`` in ``inputs``.
         """
         typ, name = _split_urn(urn)
         request = provider_pb2.ReadRequest(

@@ -1,14 +1,13 @@
 """Run Pulumi programs in-process (``pulumi.runtime.set_mocks``) with real providers behind them.
 
-``EngineLikeMonitor`` records every registration and, as the engine does, turns the outputs a
-resource names in ``additional_secret_outputs`` into secrets. ``ProviderBackedMocks`` hands each
-dynamic resource to its real provider (un-pickled from ``__provider``, configured with the given
-stack config): check then create, or read for ``Resource.get``, against the PCE simulator.
+``RecordingMonitor`` records every registration request the SDK sends. ``ProviderBackedMocks``
+hands each dynamic resource to its real provider (un-pickled from ``__provider``, configured with
+the given stack config): check then create, or read for ``Resource.get``, against the PCE
+simulator.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import Any
 
@@ -21,35 +20,29 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 PROVIDER_KEY = "__provider"
 
 
-class EngineLikeMonitor(MockMonitor):
+class RecordingMonitor(MockMonitor):
+    """Keeps every ``RegisterResourceRequest`` the SDK sends, exactly as it built it.
+
+    It does not imitate what the engine then does with the request (e.g. marking the outputs
+    named in ``additionalSecretOutputs`` secret): a test asserts on the request itself, and
+    ``docs/pulumi-engine.md`` says, from the engine's source, what the engine does with it.
+    """
+
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Any] = []
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
-            return response
-        self.registrations.append(request)
-        secret_names = set(request.additionalSecretOutputs)
-        if secret_names:
-            outputs = rpc.deserialize_properties(response.object)
-            for name in secret_names & set(outputs):
-                outputs[name] = {
-                    rpc._special_sig_key: rpc._special_secret_sig,
-                    "value": outputs[name],
-                }
-            loop = asyncio.new_event_loop()
-            try:
-                response.object.CopyFrom(
-                    loop.run_until_complete(rpc.serialize_properties(outputs, {}))
-                )
-            finally:
-                loop.close()
-        return response
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(request)
+        return super().RegisterResource(request)
 
     def registration(self, type_: str, name: str) -> Any:
         return next(r for r in self.registrations if r.type == type_ and r.name == name)
+
+
+# The former name, still imported by test_lookups.py and test_migrate.py.
+EngineLikeMonitor = RecordingMonitor
 
 
 class ProviderBackedMocks(pulumi.runtime.Mocks):

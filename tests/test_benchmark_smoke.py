@@ -6,11 +6,12 @@ counts and the pickled size do not depend on timing, so they are held to the iss
 
 from __future__ import annotations
 
-import pytest
+import importlib.util
 
 from benchmarks.report import Report
 from benchmarks.run import render, run_benchmark
 from benchmarks.scale import SMOKE
+from benchmarks.throughput import SDK_MISSING, SDK_ROW
 
 # The issue's request budget, per operation: what the PCE may see, exactly.
 EXPECTED_REQUESTS = {
@@ -29,12 +30,17 @@ EXPECTED_REQUESTS = {
 OVERHEAD_ROWS = [*EXPECTED_REQUESTS, ("no-op provider (floor)", "check")]
 
 
-@pytest.fixture(scope="module")
-def report() -> Report:
-    return run_benchmark(SMOKE)
+def test_smoke_run() -> None:
+    """One run (about 10 s) checked four ways: one test, so that parallel workers never run
+    it twice (pytest-xdist gives each worker its own module fixtures)."""
+    report = run_benchmark(SMOKE)
+    check_every_section_is_in_the_report(report)
+    check_request_counts_match_the_budget_exactly(report)
+    check_every_operation_is_timed_beside_its_bare_call(report)
+    check_throughput_refresh_footprint_and_pacing_rows(report)
 
 
-def test_every_section_is_in_the_report(report: Report) -> None:
+def check_every_section_is_in_the_report(report: Report) -> None:
     text = render(report)
     for heading in (
         "## Summary",
@@ -58,14 +64,14 @@ def test_every_section_is_in_the_report(report: Report) -> None:
     ]
 
 
-def test_request_counts_match_the_budget_exactly(report: Report) -> None:
+def check_request_counts_match_the_budget_exactly(report: Report) -> None:
     table = report.table("requests")
     measured = {(row["resource"], row["operation"]): row["requests"] for row in table.rows}
     assert measured == EXPECTED_REQUESTS
     assert report.goals[0].met is True
 
 
-def test_every_operation_is_timed_beside_its_bare_call(report: Report) -> None:
+def check_every_operation_is_timed_beside_its_bare_call(report: Report) -> None:
     table = report.table("overhead")
     for resource, operation in OVERHEAD_ROWS:
         row = table.find(resource=resource, operation=operation)
@@ -74,14 +80,21 @@ def test_every_operation_is_timed_beside_its_bare_call(report: Report) -> None:
         assert isinstance(row["bare ms"], float) is makes_requests
 
 
-def test_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
-    clients = [row["client"] for row in report.table("throughput").rows]
-    assert clients[:3] == [
+def check_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
+    throughput = report.table("throughput")
+    clients = [row["client"] for row in throughput.rows]
+    assert clients == [
         "provider (gRPC, 8 threads, Check + Create)",
         "bare requests, 1 thread",
         "bare requests, 8 threads",
+        SDK_ROW,
     ]
-    assert report.table("throughput").rows[3]["time vs bare loop"] == "skipped"  # no SDK here
+    sdk = throughput.find(client=SDK_ROW)
+    if importlib.util.find_spec("illumio") is None:
+        assert sdk["time vs bare loop"] == "skipped" and SDK_MISSING in throughput.notes
+    else:  # the SDK really created its profiles in the simulator (the run checks every POST)
+        assert isinstance(sdk["seconds"], float) and sdk["seconds"] > 0
+        assert str(sdk["time vs bare loop"]).endswith("x")
     provider, bare = report.table("refresh").rows
     assert provider["requests"] <= 5 and bare["requests"] == SMOKE.refresh_profiles
 
@@ -89,6 +102,12 @@ def test_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
     pickled = [v for k, v in footprint.items() if str(k).startswith("pickled")]
     assert len(pickled) == 2 and all(0 < size <= 200 for size in pickled)
     assert any("VmHWM" in str(k) and v > 0 for k, v in footprint.items())
+    # Time goals are ratios to a baseline of the same run, never absolute times.
+    assert str(footprint["import pairing_provider vs import pulumi"]).endswith("x")
+    timed = [g for g in report.goals if g.goal.startswith(("check and diff", "`import"))]
+    assert len(timed) == 2 and all(
+        g.target.startswith("≤ ") and g.target.endswith("x") for g in timed
+    )
 
     paced, unpaced = report.table("pacing").rows
     assert paced["429s from the PCE"] == 0 and paced["errors at the engine"] == 0

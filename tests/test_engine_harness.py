@@ -4,6 +4,10 @@ Uses the throwaway ``tests/fixtures_engine/echo_provider.py``, which reports in 
 it actually received in the ``python -m pulumi.dynamic`` child process. One child serves the
 whole module (start-up costs ~0.35 s), configured once before any provider is used, because
 the SDK server configures each provider only on first use.
+
+The second half proves that ``tests/engine_stack.py`` chains the calls as the engine does
+(docs/pulumi-engine.md), with ``tests/fixtures_engine/recording_provider.py``, which logs every
+call it receives, and ``Engine.requests``, which shows what went on the wire.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
+from pulumi.runtime import rpc
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(_REPO_ROOT) not in sys.path:  # pytest's rootdir-less import mode only adds tests/
@@ -37,7 +43,15 @@ from tests.engine import (  # noqa: E402
     serialized,
     unwrap,
 )
+from tests.engine_program import ProgramResult, run_program  # noqa: E402
+from tests.engine_stack import ProtectedError, Run, Stack, Step  # noqa: E402
 from tests.fixtures_engine.echo_provider import EchoProvider  # noqa: E402
+from tests.fixtures_engine.recording_provider import (  # noqa: E402
+    GONE_VARIABLE,
+    LOG_VARIABLE,
+    UNKNOWN_TEXT,
+    RecordingProvider,
+)
 
 SECRET_VALUE = "s3cr3t-api-key-value"
 CONFIG = {"illumio:pceHost": "pce.example.com", "illumio:apiSecret": SECRET_VALUE}
@@ -45,9 +59,20 @@ UNKNOWN_TYPE = "pulumi.output.Unknown"
 
 
 @pytest.fixture(scope="module")
-def configured() -> Iterator[tuple[Engine, ConfigureResult]]:
+def provider_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The files the recording provider writes its calls to and reads gone ids from."""
+    folder = tmp_path_factory.mktemp("recording")
+    files = {LOG_VARIABLE: folder / "calls.jsonl", GONE_VARIABLE: folder / "gone.txt"}
+    for path in files.values():
+        path.touch()
+    return files
+
+
+@pytest.fixture(scope="module")
+def configured(provider_files: dict[str, Path]) -> Iterator[tuple[Engine, ConfigureResult]]:
     """One dynamic-provider process for the module, configured before first use."""
-    with Engine() as engine:
+    env = {name: str(path) for name, path in provider_files.items()}
+    with Engine(env=env) as engine:
         result = engine.configure(CONFIG, secret_keys={"illumio:apiSecret"})
         yield engine, result
 
@@ -261,3 +286,354 @@ def test_engine_starts_fast_and_cleans_up() -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert engine.stderr_text() == ""  # still readable after close
+
+
+# -- the engine's sequences (tests/engine_stack.py), seen from the provider's side -----------
+
+KIND = "pulumi-python:dynamic/test:Thing"
+U = UNKNOWN_TEXT
+
+
+@pytest.fixture
+def stack(engine: Engine, provider_files: dict[str, Path]) -> Stack:
+    """An empty stack on the shared process, with the call log and gone list emptied."""
+    for path in provider_files.values():
+        path.write_text("")
+    engine.requests.clear()
+    return Stack(engine)
+
+
+@pytest.fixture
+def calls(provider_files: dict[str, Path]) -> Callable[[], list[dict[str, Any]]]:
+    """Read and empty the recording provider's log: the calls since the last read."""
+
+    def take() -> list[dict[str, Any]]:
+        log = provider_files[LOG_VARIABLE]
+        lines = log.read_text().splitlines()
+        log.write_text("")
+        return [json.loads(line) for line in lines]
+
+    return take
+
+
+def thing(**inputs: Any) -> Callable[[Run], Step]:
+    """A one-resource program: resource ``a`` with these inputs."""
+    return lambda run: run.resource(KIND, "a", RecordingProvider(), inputs)
+
+
+def pair(a_inputs: dict[str, Any]) -> Callable[[Run], None]:
+    """Resource ``a``, and ``b`` whose input ``parent`` is ``a``'s id and ``size`` a's size."""
+
+    def program(run: Run) -> None:
+        a = run.resource(KIND, "a", RecordingProvider(), a_inputs)
+        run.resource(
+            KIND,
+            "b",
+            RecordingProvider(),
+            {"name": "b", "parent": a.ref("id"), "size": a.ref("size"), "serial": a.ref("serial")},
+        )
+
+    return program
+
+
+def sent(engine: Engine, method: str) -> list[Any]:
+    return [request for name, request in engine.requests if name == method]
+
+
+def test_preview_check_diff_only_and_what_the_program_sees(
+    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    created = stack.preview(thing(name="a", kind="x")).step("a")
+    assert calls() == [{"method": "check", "olds": {}, "news": {"name": "a", "kind": "x"}}]
+    assert (created.op, created.id, created.value("name")) == ("create", UNKNOWN, "a")
+    assert created.value("serial") == UNKNOWN  # an output no input has
+    assert stack.resources == {}
+
+    stack.up(thing(name="a", kind="x", size=1))
+    calls()
+    old = stack.state("a")
+    assert old.outputs == {"name": "a", "kind": "x", "size": 1.0, "serial": old.outputs["serial"]}
+
+    updated = stack.preview(thing(name="a", kind="x", size=2)).step("a")
+    assert calls() == [
+        {"method": "check", "olds": old.inputs, "news": {"name": "a", "kind": "x", "size": 2}},
+        {"method": "diff", "id": old.id, "olds": old.outputs, "news": {**old.inputs, "size": 2}},
+    ]
+    assert (updated.op, updated.id, updated.value("size")) == ("update", old.id, 2.0)
+    assert updated.value("serial") == UNKNOWN
+
+    replaced = stack.preview(thing(name="a", kind="y", size=1)).step("a")
+    news = {"name": "a", "kind": "y", "size": 1}
+    assert [(c["method"], c["olds"]) for c in calls()] == [
+        ("check", old.inputs),
+        ("diff", old.outputs),
+        ("check", {}),  # the second Check before a replacement: no olds
+    ]
+    assert (replaced.op, replaced.id, replaced.value("kind")) == ("replace", UNKNOWN, "y")
+    assert replaced.inputs == {**news, "size": 1.0}
+    assert stack.state("a") == old  # a preview changes nothing
+
+
+def test_preview_dependent_sees_old_id_on_update_and_unknown_on_replace(
+    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    stack.up(pair({"name": "a", "kind": "x", "size": 1}))
+    a_id = stack.state("a").id
+    calls()
+
+    plan = stack.preview(pair({"name": "a", "kind": "x", "size": 2, "note": "n"}))
+    assert (plan.op("a"), plan.op("b")) == ("update", "update")
+    b_check = calls()[2]
+    # The engine knows a's id and inputs during an update's preview, not its other outputs.
+    assert b_check["news"] == {"name": "b", "parent": a_id, "size": 2.0, "serial": U}
+
+    plan = stack.preview(pair({"name": "a", "kind": "y", "size": 1}))
+    assert (plan.op("a"), plan.op("b")) == ("replace", "update")
+    b_check = calls()[3]
+    assert b_check["news"] == {"name": "b", "parent": U, "size": 1.0, "serial": U}
+
+
+def test_up_create_then_update_with_old_outputs_and_old_inputs(
+    stack: Stack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    first = stack.up(thing(name="a", size=1)).step("a")
+    assert calls() == [
+        {"method": "check", "olds": {}, "news": {"name": "a", "size": 1}},
+        {"method": "create", "props": {"name": "a", "size": 1}},
+    ]
+    assert first.op == "create" and first.id.startswith("a-")
+    old = stack.state("a")
+    assert (old.id, old.inputs) == (first.id, {"name": "a", "size": 1.0})
+
+    second = stack.up(thing(name="a", size=2)).step("a")
+    assert [c["method"] for c in calls()] == ["check", "diff", "update"]
+    [update] = sent(engine, "Update")
+    assert engine.decode(update.olds) == old.outputs  # old outputs, serial included
+    assert engine.decode(update.old_inputs) == old.inputs
+    assert engine.decode(update.news) == {"name": "a", "size": 2.0}
+    assert (second.op, second.id, second.value("serial")) == (
+        "update",
+        old.id,
+        old.outputs["serial"],
+    )
+    assert stack.state("a").outputs["size"] == 2.0
+
+    assert stack.up(thing(name="a", size=2)).op("a") == "same"
+    assert [c["method"] for c in calls()] == ["check", "diff"]
+
+
+def test_up_replacement_creates_updates_dependents_then_deletes_the_old(
+    stack: Stack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    stack.up(pair({"name": "a", "kind": "x", "size": 1}))
+    old_a, old_b = stack.state("a"), stack.state("b")
+    calls()
+
+    result = stack.up(pair({"name": "a", "kind": "y", "size": 1}))
+    log = calls()
+    assert [
+        (c["method"], c.get("news", {}).get("name") or c.get("props", {}).get("name")) for c in log
+    ] == [
+        ("check", "a"),
+        ("diff", "a"),
+        ("check", "a"),
+        ("create", "a"),
+        ("check", "b"),
+        ("diff", "b"),
+        ("update", "b"),
+        ("delete", "a"),  # create-before-delete: the old one goes last
+    ]
+    new_a = stack.state("a")
+    assert log[4]["news"]["parent"] == new_a.id != old_a.id
+    assert log[7] == {"method": "delete", "id": old_a.id, "props": old_a.outputs}
+    [delete] = sent(engine, "Delete")
+    assert engine.decode(delete.old_inputs) == old_a.inputs
+    assert result.deleted == [old_a.urn]
+    assert stack.names() == ["a", "b"] and stack.state("b").id == old_b.id
+
+
+def test_delete_before_replace_deletes_first(
+    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    stack.up(thing(name="a", kind="x"))
+    old = stack.state("a")
+    calls()
+    stack.up(thing(name="a", kind="y", dbr=True))
+    assert [c["method"] for c in calls()] == ["check", "diff", "check", "delete", "create"]
+    # The resource option wins over the provider's answer.
+    calls()
+    stack.up(
+        lambda run: run.resource(
+            KIND,
+            "a",
+            RecordingProvider(),
+            {"name": "a", "kind": "z", "dbr": True},
+            delete_before_replace=False,
+        )
+    )
+    assert [c["method"] for c in calls()] == ["check", "diff", "check", "create", "delete"]
+    assert stack.state("a").id != old.id
+
+
+def test_diff_unknown_lets_the_engine_compare_inputs(
+    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    stack.up(thing(name="a", diff="unknown", size=1))
+    assert stack.up(thing(name="a", diff="unknown", size=1)).op("a") == "same"
+    assert stack.up(thing(name="a", diff="unknown", size=2)).op("a") == "update"
+
+
+def test_refresh_reads_with_old_outputs_and_inputs_then_diffs_for_display(
+    stack: Stack,
+    engine: Engine,
+    provider_files: dict[str, Path],
+    calls: Callable[[], list[dict[str, Any]]],
+) -> None:
+    def program(run: Run) -> None:
+        run.resource(KIND, "a", RecordingProvider(), {"name": "a", "read_inputs": True})
+        run.resource(KIND, "b", RecordingProvider(), {"name": "b"})
+        run.resource(KIND, "c", RecordingProvider(), {"name": "c"})
+
+    stack.up(program)
+    a, b, c = (stack.state(n) for n in "abc")
+    provider_files[GONE_VARIABLE].write_text(c.id)
+    calls()
+    engine.requests.clear()
+
+    steps = stack.refresh()
+    log = calls()
+    assert [(x["method"], x["id"]) for x in log] == [
+        ("read", a.id),
+        ("diff", a.id),
+        ("read", b.id),
+        ("diff", b.id),
+        ("read", c.id),
+    ]
+    assert log[0]["props"] == a.outputs
+    read_a = sent(engine, "Read")[0]
+    assert engine.decode(read_a.inputs) == a.inputs
+    # Diff for display: the refreshed state as the olds, the old inputs as the news.
+    assert log[1]["olds"] == {**a.outputs, "refreshed": True}
+    assert log[1]["news"] == a.inputs
+    assert engine.decode(sent(engine, "Diff")[0].old_inputs) == {**a.inputs, "from_read": True}
+    # ReadResult.inputs become the inputs; without them the old inputs stay; gone is dropped.
+    assert stack.state("a").inputs == {**a.inputs, "from_read": True}
+    assert stack.state("b").inputs == b.inputs
+    assert stack.names() == ["a", "b"]
+    assert [s.after is None for s in steps] == [False, False, True]
+
+
+def test_get_reads_with_only_the_provider_also_in_preview(
+    stack: Stack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    def program(run: Run) -> None:
+        run.get(KIND, "found", RecordingProvider(), "thing-7")
+
+    for operation in (stack.preview, stack.up):
+        engine.requests.clear()
+        step = operation(program).step("found")
+        assert calls() == [{"method": "read", "id": "thing-7", "props": {}}]
+        [read] = sent(engine, "Read")
+        just_provider = {"__provider": serialized(RecordingProvider())}
+        assert rpc.deserialize_properties(read.properties) == just_provider
+        assert rpc.deserialize_properties(read.inputs) == just_provider
+        assert (step.op, step.id, step.value("refreshed")) == ("read", "thing-7", True)
+    assert stack.destroy() == [stack.urn(KIND, "found")]
+    assert calls() == []  # a resource read with get is never deleted
+
+
+def test_destroy_deletes_in_reverse_dependency_order_with_old_outputs(
+    stack: Stack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    stack.up(pair({"name": "a", "size": 1}))
+    a, b = stack.state("a"), stack.state("b")
+    calls()
+    engine.requests.clear()
+    assert stack.destroy() == [b.urn, a.urn]
+    assert calls() == [
+        {"method": "delete", "id": b.id, "props": b.outputs},
+        {"method": "delete", "id": a.id, "props": a.outputs},
+    ]
+    assert [engine.decode(d.old_inputs) for d in sent(engine, "Delete")] == [b.inputs, a.inputs]
+    assert stack.resources == {}
+
+
+def test_up_deletes_what_the_program_no_longer_declares(
+    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    stack.up(pair({"name": "a"}))
+    a, b = stack.state("a"), stack.state("b")
+    calls()
+    result = stack.up(thing(name="a"))
+    assert [c["method"] for c in calls()] == ["check", "diff", "delete"]
+    assert result.deleted == [b.urn] and stack.names() == ["a"]
+
+    stack.up(pair({"name": "a"}))
+    a, b = stack.state("a"), stack.state("b")
+    calls()
+    assert stack.up(lambda run: None).deleted == [b.urn, a.urn]  # dependents first
+    assert [(c["method"], c["id"]) for c in calls()] == [("delete", b.id), ("delete", a.id)]
+    assert stack.resources == {}
+
+
+def test_protect_refuses_replacement_and_destroy(
+    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    def program(kind: str) -> Callable[[Run], Step]:
+        return lambda run: run.resource(
+            KIND, "a", RecordingProvider(), {"name": "a", "kind": kind}, protect=True
+        )
+
+    stack.up(program("x"))
+    calls()
+    with pytest.raises(ProtectedError, match="unable to replace"):
+        stack.up(program("y"))
+    with pytest.raises(ProtectedError, match="unable to delete"):
+        stack.destroy()
+    assert [c["method"] for c in calls()] == ["check", "diff"]
+
+
+PAIR_PROGRAM = Path(__file__).resolve().parent / "fixtures_engine" / "pair_program.py"
+
+
+def pair_program(stack: Stack, *, preview: bool, kind: str, size: int) -> ProgramResult:
+    config = {"proj:kind": kind, "proj:size": str(size)}
+    return run_program(stack, PAIR_PROGRAM, preview=preview, config=config)
+
+
+def test_a_real_program_previews_and_updates_through_the_sequences(
+    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+) -> None:
+    first = pair_program(stack, preview=False, kind="x", size=1)
+    a, b = stack.state("a"), stack.state("b")
+    assert (first.op("a"), first.op("b")) == ("create", "create")
+    assert b.inputs["parent"] == a.id and b.inputs["parent_serial"] == a.outputs["serial"]
+    assert first.exports == {"a_id": a.id, "b_parent": a.id}
+    calls()
+
+    update = pair_program(stack, preview=True, kind="x", size=2)
+    b_check = [c for c in calls() if c["method"] == "check"][1]
+    # a's id and inputs are known during its update's preview; its other outputs are not.
+    assert b_check["news"] == {"name": "b", "parent": a.id, "size": 2.0, "parent_serial": U}
+    assert (update.op("a"), update.op("b")) == ("update", "update")
+    assert update.exports == {"a_id": a.id, "b_parent": a.id}
+
+    replace = pair_program(stack, preview=True, kind="y", size=1)
+    b_check = [c for c in calls() if c["method"] == "check"][2]  # after a's second Check
+    assert b_check["news"]["parent"] == U
+    assert (replace.op("a"), replace.op("b")) == ("replace", "update")
+    assert replace.exports == {"a_id": UNKNOWN, "b_parent": UNKNOWN}
+    assert stack.state("a") == a  # previews change nothing
+
+    done = pair_program(stack, preview=False, kind="y", size=1)
+    assert [c["method"] for c in calls()] == [
+        "check",
+        "diff",
+        "check",
+        "create",
+        "check",
+        "diff",
+        "update",
+        "delete",
+    ]
+    assert done.deleted == [a.urn] and done.exports["a_id"] == stack.state("a").id != a.id

@@ -16,14 +16,19 @@ import yaml
 
 from conftest import issued_codes, stack_config
 from pairing_provider.client import PCEClient
+from pairing_provider.key import SECRET_OUTPUTS
 from pairing_provider.simulator import Simulator
-from tests.pulumi_mocks import EngineLikeMonitor, ProviderBackedMocks
+from tests.engine import UNKNOWN, Engine
+from tests.engine_program import ProgramResult, run_program
+from tests.engine_stack import Stack
+from tests.pulumi_mocks import ProviderBackedMocks, RecordingMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 FLEET = ROOT / "examples" / "fleet"
 WORKFLOW = ROOT / "examples" / "github-actions" / "preview.yml"
 PROJECT = "pairing-provider"  # Pulumi.yaml's name: the namespace of the fleet's own config
 KEY_TYPE = "pulumi-python:dynamic/illumio:PairingKey"
+PROFILE_TYPE = "pulumi-python:dynamic/illumio:PairingProfile"
 ENVIRONMENTS = {
     # name: (enforcement_mode, key_lifespan, allowed_uses_per_key)
     "prod": ("full", 86400, 50),
@@ -42,19 +47,15 @@ def load_seed_labels() -> ModuleType:
 seed_labels = load_seed_labels()
 
 
-def resolve(output: pulumi.Output[Any]) -> tuple[Any, bool]:
-    """An output's value and whether it is secret."""
-
-    async def both() -> tuple[Any, bool]:
-        return await output.future(), await output.is_secret()
-
-    return asyncio.get_event_loop().run_until_complete(both())
+def resolve(output: pulumi.Output[Any]) -> Any:
+    """An output's value (secrecy is the engine's doing: see the registration requests)."""
+    return asyncio.get_event_loop().run_until_complete(output.future())
 
 
 @pytest.fixture
-def monitor(simulator: Simulator) -> Iterator[EngineLikeMonitor]:
+def monitor(simulator: Simulator) -> Iterator[RecordingMonitor]:
     mocks = ProviderBackedMocks(stack_config(simulator))
-    recording = EngineLikeMonitor(mocks)
+    recording = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="dev", preview=False, monitor=recording)
     yield recording
     pulumi.runtime.set_all_config({})  # the stack config below must not leak into other tests
@@ -87,7 +88,7 @@ def seed(client: PCEClient) -> dict[tuple[str, str], str]:
 
 
 def test_fleet_exports_profiles_secret_codes_and_cloud_init(
-    monitor: EngineLikeMonitor,
+    monitor: RecordingMonitor,
     exports: dict[str, Any],
     client: PCEClient,
     simulator: Simulator,
@@ -103,13 +104,17 @@ def test_fleet_exports_profiles_secret_codes_and_cloud_init(
     resolved = {name: resolve(output) for name, output in exports.items()}
     codes = issued_codes(simulator)
     for env, (mode, lifespan, uses) in ENVIRONMENTS.items():
-        href, href_secret = resolved[f"{env}_profile_href"]
-        code, code_secret = resolved[f"{env}_activation_code"]
-        document, document_secret = resolved[f"{env}_cloud_init"]
-        expires_at, expires_secret = resolved[f"{env}_key_expires_at"]
-        assert (href_secret, code_secret, document_secret) == (False, True, True), env
-        assert not expires_secret and expires_at.endswith("Z")
+        href = resolved[f"{env}_profile_href"]
+        code = resolved[f"{env}_activation_code"]
+        document = resolved[f"{env}_cloud_init"]
+        assert resolved[f"{env}_key_expires_at"].endswith("Z")
         assert code in codes
+        # The exported code and user-data are outputs the key asks the engine to keep secret
+        # (the engine marks them: docs/pulumi-engine.md, "Secrets"); the profile asks none.
+        key_request = monitor.registration(KEY_TYPE, f"{env}-key")
+        assert list(key_request.additionalSecretOutputs) == SECRET_OUTPUTS
+        assert {"activation_code", "cloud_init"} <= set(SECRET_OUTPUTS)
+        assert list(monitor.registration(PROFILE_TYPE, env).additionalSecretOutputs) == []
 
         profile = client.get_pairing_profile(href)
         assert profile["name"] == f"storefront-{env}"
@@ -138,7 +143,7 @@ def test_fleet_exports_profiles_secret_codes_and_cloud_init(
 
 
 def test_rotation_comes_from_stack_config_with_per_environment_override(
-    monitor: EngineLikeMonitor, exports: dict[str, Any], client: PCEClient
+    monitor: RecordingMonitor, exports: dict[str, Any], client: PCEClient
 ) -> None:
     seed(client)
     run_fleet({"rotation": "2026-11", "rotation-prod": "2026-11-leak"})
@@ -153,7 +158,7 @@ def test_rotation_comes_from_stack_config_with_per_environment_override(
     assert triggers("staging-key") == {"rotation": "2026-11"}
 
 
-def test_fleet_requires_a_rotation_value(monitor: EngineLikeMonitor, client: PCEClient) -> None:
+def test_fleet_requires_a_rotation_value(monitor: RecordingMonitor, client: PCEClient) -> None:
     seed(client)
     with pytest.raises(pulumi.ConfigMissingError, match=f"{PROJECT}:rotation"):
         run_fleet({})
@@ -206,3 +211,64 @@ def test_preview_workflow_steps() -> None:
     env = steps[preview]["env"]
     assert env["ILLUMIO_API_KEY_SECRET"] == "${{ secrets.ILLUMIO_API_KEY_SECRET }}"
     assert env["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+
+
+def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
+    engine: Engine, client: PCEClient
+) -> None:
+    """The example program run as `pulumi up` then `pulumi preview` would run it, with the real
+    provider process behind it (tests/engine_program.py)."""
+    seed(client)
+    stack = Stack(engine, project=PROJECT)
+    program = FLEET / "__main__.py"
+
+    def run(preview: bool, rotation: str) -> ProgramResult:
+        config = {f"{PROJECT}:rotation": rotation}
+        return run_program(stack, program, preview=preview, config=config)
+
+    created = run(False, "2026-11")
+    names = ["prod", "staging", "prod-key", "staging-key"]
+    assert [(s.name, s.op) for s in created.steps] == [(n, "create") for n in names]
+
+    unchanged = run(True, "2026-11")
+    assert {s.op for s in unchanged.steps} == {"same"}
+
+    rotated = run(True, "2026-12")
+    assert [(s.name, s.op) for s in rotated.steps] == [
+        ("prod", "same"),
+        ("staging", "same"),
+        ("prod-key", "replace"),
+        ("staging-key", "replace"),
+    ]
+    # What `pulumi preview` shows for the exports: the hrefs known, the new codes not yet.
+    assert rotated.exports["prod_profile_href"] == stack.state("prod").id
+    assert rotated.exports["prod_activation_code"] == UNKNOWN
+    assert rotated.deleted == [] and stack.names() == names  # a preview changes nothing
+
+
+def test_fleet_preview_of_a_profile_edit_shows_its_key_unchanged(
+    engine: Engine, client: PCEClient, tmp_path: Path
+) -> None:
+    """The pull-request use: a description edit previews as a profile update and nothing
+    else; the keys are not replaced (they are wired with pairing_profile=, whose id stays known
+    in a preview). `up` then updates only the profiles."""
+    seed(client)
+    stack = Stack(engine, project=PROJECT)
+    original = (FLEET / "__main__.py").read_text(encoding="utf-8")
+    edited = tmp_path / "__main__.py"
+    edited.write_text(original.replace("console edits get reverted", "edits reverted"), "utf-8")
+    assert edited.read_text(encoding="utf-8") != original
+    config = {f"{PROJECT}:rotation": "2026-11"}
+
+    run_program(stack, FLEET / "__main__.py", preview=False, config=config)
+    preview = run_program(stack, edited, preview=True, config=config)
+    applied = run_program(stack, edited, preview=False, config=config)
+
+    expected = [
+        ("prod", "update"),
+        ("staging", "update"),
+        ("prod-key", "same"),
+        ("staging-key", "same"),
+    ]
+    assert [(s.name, s.op) for s in preview.steps] == expected
+    assert [(s.name, s.op) for s in applied.steps] == expected

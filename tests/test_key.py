@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from conftest import API_SECRET, issued_codes
 from pairing_provider.client import PCEClient
 from pairing_provider.key import PairingKeyProvider, parse_rfc3339
 from pairing_provider.simulator import Simulator
-from tests.engine import UNKNOWN, Engine, EngineError
+from tests.engine import UNKNOWN, Engine, EngineError, serialized
 
 PROVIDER = PairingKeyProvider()
 URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/illumio:PairingKey::web-key"
@@ -123,14 +122,20 @@ def test_unknown_triggers_or_new_profile_replace(
     assert simulator.requests() == []  # diff never calls the PCE
 
 
+def expired(outs: dict[str, Any]) -> dict[str, Any]:
+    """The same state, as it is once its expiry time has passed."""
+    past = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    return {**outs, "expires_at": past.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
 def test_expired_key_is_replaced_and_refresh_drops_it(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
-    inputs = {"pairing_profile_href": new_profile(client, key_lifespan=1)}
+    inputs = {"pairing_profile_href": new_profile(client, key_lifespan=60)}
     key_id, outs = create_key(engine, simulator, **inputs)
     checked = engine.check(PROVIDER, inputs, inputs).inputs
-    wait = (parse_rfc3339(outs["expires_at"]) - datetime.now(UTC)).total_seconds()
-    time.sleep(max(0.0, wait) + 0.05)
+    assert engine.diff(PROVIDER, key_id, outs, checked, urn=URN).changes is False
+    outs = expired(outs)
 
     assert engine.diff(PROVIDER, key_id, outs, checked, urn=URN).replaces == ["expires_at"]
     read = engine.read(PROVIDER, key_id, outs)
@@ -140,6 +145,79 @@ def test_expired_key_is_replaced_and_refresh_drops_it(
     kept_outs = {**outs, "regenerate_when_expired": False}
     assert engine.diff(PROVIDER, key_id, kept_outs, keep, urn=URN).changes is False
     assert engine.read(PROVIDER, key_id, kept_outs).id == key_id
+
+
+def test_turning_regeneration_off_is_an_update_with_no_request_that_refresh_honours(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    inputs = {"pairing_profile_href": new_profile(client, key_lifespan=60)}
+    key_id, outs = create_key(engine, simulator, **inputs)
+    news = engine.check(PROVIDER, inputs, {**inputs, "regenerate_when_expired": False}).inputs
+
+    diff = engine.diff(PROVIDER, key_id, outs, news, urn=URN)
+    assert (diff.changes, diff.replaces) == (True, [])
+    updated = engine.update(PROVIDER, key_id, outs, news, urn=URN)
+
+    assert simulator.requests() == []
+    assert updated == {**outs, "regenerate_when_expired": False}
+    assert engine.diff(PROVIDER, key_id, updated, news, urn=URN).changes is False
+    assert engine.read(PROVIDER, key_id, expired(updated)).id == key_id  # kept though expired
+
+
+def test_a_key_wired_to_its_profile_costs_one_request(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    """``pairing_profile=profile`` passes the profile's key_lifespan: no GET before the POST."""
+    href = new_profile(client, key_lifespan=3600)
+    simulator.clear_requests()
+    wired = {"pairing_profile_href": href, "profile_key_lifespan": 3600.0}
+    checked = engine.check(PROVIDER, {}, wired, urn=URN)
+    assert checked.failures == []
+
+    created = engine.create(PROVIDER, checked.inputs, urn=URN)
+
+    assert [(r["method"], r["path"]) for r in simulator.requests()] == [
+        ("POST", f"/api/v2{href}/pairing_key")
+    ]
+    generated = parse_rfc3339(created.outs["generated_at"])
+    assert parse_rfc3339(created.outs["expires_at"]) == generated + timedelta(seconds=3600)
+    lifespan_edit = {**checked.inputs, "profile_key_lifespan": 60}
+    assert engine.diff(PROVIDER, created.id, created.outs, lifespan_edit).changes is False
+
+
+def test_a_lifespan_past_any_date_is_tracked_with_no_expiry(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    href = new_profile(client)
+    live = client.get_pairing_profile(href)
+    simulator.add_fault(
+        method="GET", path=f"{href}$", status=200, body={**live, "key_lifespan": 10**12}
+    )
+    checked = engine.check(PROVIDER, {}, {"pairing_profile_href": href}, urn=URN)
+    created = engine.create(PROVIDER, checked.inputs, urn=URN)
+    assert "expires_at" not in created.outs
+    assert issued_codes(simulator) == [created.outs["activation_code"]]
+
+
+def test_a_key_cannot_be_read_by_id(engine: Engine, simulator: Simulator) -> None:
+    only_provider = {"__provider": serialized(PROVIDER)}
+    with pytest.raises(EngineError) as caught:
+        engine.read(PROVIDER, "/orgs/1/pairing_profiles/1/pairing_keys/x", only_provider)
+    assert "cannot be read by id: the PCE never shows an activation code again" in (
+        caught.value.last_line
+    )
+
+
+def test_windows_script_enables_tls12_first_as_the_pce_does(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    _, outs = create_key(engine, simulator, pairing_profile_href=new_profile(client))
+    assert outs["windows_pairing_script"].startswith(
+        'PowerShell -Command "& {Set-Variable -Name ErrorActionPreference -Value '
+        "SilentlyContinue; [System.Net.ServicePointManager]::SecurityProtocol=[Enum]::ToObject("
+        "[System.Net.SecurityProtocolType], 3072); Set-Variable -Name ErrorActionPreference "
+        "-Value Continue; Set-ExecutionPolicy -Scope process remotesigned -Force;"
+    )
 
 
 def test_refresh_keeps_a_valid_key_and_its_code(
@@ -173,7 +251,10 @@ def test_check_rejects_bad_inputs_without_a_request(engine: Engine, simulator: S
     )
     reasons = dict(checked.failures)
     assert "/orgs/1/pairing_profiles/7" in reasons["pairing_profile_href"]
-    assert reasons["colour"] == "colour: is not a known property"
+    assert reasons["colour"] == (
+        "colour: is not a known property (known: pairing_profile_href, profile_key_lifespan, "
+        "triggers, regenerate_when_expired)"
+    )
     nested: Any = "leaf"
     for _ in range(40):
         nested = [nested]
@@ -185,12 +266,11 @@ def test_check_rejects_bad_inputs_without_a_request(engine: Engine, simulator: S
     assert simulator.requests() == []
 
 
-def test_disabled_profile_gives_a_readable_error(
+def test_a_disabled_profile_still_issues_keys(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
+    """As a real PCE does (Terraform's acceptance test makes keys of an enabled=false profile)."""
     href = new_profile(client, enabled=False)
     checked = engine.check(PROVIDER, {}, {"pairing_profile_href": href}, urn=URN)
-    with pytest.raises(EngineError) as caught:
-        engine.create(PROVIDER, checked.inputs, urn=URN)
-    assert "NotAcceptableError" in caught.value.last_line
-    assert f"POST {href}/pairing_key" in caught.value.last_line
+    created = engine.create(PROVIDER, checked.inputs, urn=URN)
+    assert issued_codes(simulator) == [created.outs["activation_code"]]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import inspect
 import json
 import keyword
 import py_compile
@@ -25,7 +24,6 @@ from hypothesis import strategies as st
 
 from conftest import stack_config
 from pairing_provider.client import PCEClient
-from pairing_provider.key import PairingKey
 from pairing_provider.migrate import MigrationError, main, parse_state, plan_migration
 from pairing_provider.migrate.names import unique_names
 from pairing_provider.migrate.plan import KEYS_TYPE, PROFILE_TYPE, Migration
@@ -38,7 +36,7 @@ from pairing_provider.migrate.render import (
     requirement_for,
 )
 from pairing_provider.migrate.state import StateInstance, instance_address
-from pairing_provider.simulator import ApiError, PCEState, Simulator
+from pairing_provider.simulator import Simulator
 from pairing_provider.testing import RunResult, Secret, Stack
 
 FIXTURES = Path(__file__).parent / "fixtures_terraform"
@@ -86,27 +84,6 @@ PCE_PROFILES: list[dict[str, Any]] = [
     {"name": "eu-1 db", "enabled": True, "agent_software_release": "21.5.20-8451"},
     {"name": "legacy-pool", "enabled": True},  # only referenced by illumio-core_pairing_keys.legacy
 ]
-
-
-def _simulator_issues_keys_for_disabled_profiles() -> bool:
-    state = PCEState(api_key_username="api_probe", api_key_secret="probe", org_id=1)
-    state.create_profile(1, {"name": "probe", "enabled": False})
-    try:
-        state.generate_pairing_key(1, 1, {})
-    except ApiError:
-        return False
-    return True
-
-
-# The generated programs need two changes made elsewhere: PairingKey(pairing_profile=...) and a
-# simulator that, as a real PCE, issues keys for disabled profiles. Until both are in, running a
-# generated program must fail (strict); afterwards these tests run as any other.
-AWAITS_KEY_WIRING = pytest.mark.xfail(
-    "pairing_profile" not in inspect.signature(PairingKey.__init__).parameters
-    or not _simulator_issues_keys_for_disabled_profiles(),
-    reason="needs PairingKey(pairing_profile=) and keys for disabled profiles in the simulator",
-    strict=True,
-)
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -394,11 +371,13 @@ def test_any_string_becomes_an_equal_python_literal(text: str) -> None:
 # --- zero-change adoption -----------------------------------------------------------------------
 
 
-def seed_pce(client: PCEClient) -> None:
-    """The PCE as Terraform left it: the labels, then the profiles at the fixtures' hrefs."""
+def seed_pce(client: PCEClient, **overrides: dict[str, Any]) -> None:
+    """The PCE as Terraform left it: the labels, then the profiles at the fixtures' hrefs
+    (``overrides["4"]`` adds fields to the POST of profile 4, e.g. a ven_type)."""
     for key, value in [("env", "prod"), ("app", "web")]:
         client.request("POST", "/orgs/1/labels", json_body={"key": key, "value": value})
     for number, body in enumerate(PCE_PROFILES, start=1):
+        body = {**body, **overrides.get(str(number), {})}
         assert client.create_pairing_profile(body)["href"] == f"/orgs/1/pairing_profiles/{number}"
 
 
@@ -429,7 +408,6 @@ def is_profile_write(method: str, path: str, status: int) -> bool:
     return creates or method in ("PUT", "DELETE")
 
 
-@AWAITS_KEY_WIRING
 @pytest.mark.parametrize("name", FORMATS)
 def test_program_adopts_every_profile_without_a_write(
     name: str, tmp_path: Path, simulator: Simulator, client: PCEClient
@@ -464,22 +442,22 @@ def test_program_adopts_every_profile_without_a_write(
         assert live["updated_at"] == live["created_at"], body["name"]
 
 
-@AWAITS_KEY_WIRING
-def test_a_value_terraform_does_not_track_is_the_only_change(
+def test_a_value_terraform_does_not_track_stops_adoption_before_any_write(
     tmp_path: Path, simulator: Simulator, client: PCEClient
 ) -> None:
-    """The report's ven_type caveat is real, and the zero-write check above would see it."""
-    seed_pce(client)
-    client.update_pairing_profile("/orgs/1/pairing_profiles/4", {"ven_type": "endpoint"})
+    """The report's ven_type caveat is real: the PCE takes ven_type only at creation (a PUT
+    with it is refused), so adopting a profile whose ven_type differs fails, naming both."""
+    seed_pce(client, **{"4": {"ven_type": "endpoint"}})
     path = write_program(tmp_path, migrate(fixture("show.json")))
     simulator.clear_requests()
 
-    run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
+    with pytest.raises(
+        Exception, match="its ven_type is 'endpoint' and the program says 'server'"
+    ) as failure:
+        run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
 
-    writes = [call for call in api_calls(simulator) if is_profile_write(*call)]
-    assert writes == [("PUT", "/orgs/1/pairing_profiles/4", 204)]
-    [put] = [r for r in simulator.requests() if r["method"] == "PUT"]
-    assert put["body"] == {"ven_type": "server"}
+    assert "Declare ven_type='endpoint' to adopt it" in str(failure.value)
+    assert [call for call in api_calls(simulator) if call[0] == "PUT"] == []
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -557,9 +535,11 @@ BAD_INPUTS: dict[str, tuple[str | dict[str, Any] | list[Any], list[str]]] = {
     "values the PCE refuses": (
         invalid_values(),
         [
-            'illumio-core_pairing_profile.web: key_lifespan: must be "unlimited" or a whole number',
-            "illumio-core_pairing_profile.web: labels: each label must be an href",
-            "module.edge.illumio-core_pairing_profile.site[1]: enforcement_mode: must be one of",
+            "illumio-core_pairing_profile.web: key_lifespan: "
+            '"0" must be "unlimited" or a whole number',
+            'illumio-core_pairing_profile.web: labels[0]: {"href": "label-1"} must be an href',
+            "module.edge.illumio-core_pairing_profile.site[1]: enforcement_mode: "
+            '"enforced" is not one of',
         ],
     ),
     "duplicate names": (
@@ -571,7 +551,10 @@ BAD_INPUTS: dict[str, tuple[str | dict[str, Any] | list[Any], list[str]]] = {
     ),
     "bad key href": (
         bad_key_href(),
-        ["illumio-core_pairing_keys.legacy: pairing_profile_href: must be an href like"],
+        [
+            "illumio-core_pairing_keys.legacy: pairing_profile_href: "
+            '"pairing-profile-7" must be an href like "/orgs/1/pairing_profiles/7"'
+        ],
     ),
     "repeated address": (
         repeated_address(),

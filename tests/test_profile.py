@@ -7,6 +7,8 @@ the HTTP calls that reached the simulator.
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 import pytest
@@ -44,9 +46,11 @@ def test_bad_inputs_fail_check_with_no_request(engine: Engine, simulator: Simula
     )
     assert dict(checked.failures) == {
         "enforcement_mode": (
-            "enforcement_mode: must be one of idle, visibility_only, selective, full"
+            'enforcement_mode: "enforced" is not one of idle, visibility_only, selective, full'
         ),
-        "key_lifespan": 'key_lifespan: must be "unlimited" or a whole number from 1 to 2147483647',
+        "key_lifespan": (
+            'key_lifespan: -1 must be "unlimited" or a whole number from 1 to 2147483647'
+        ),
     }
     missing = engine.check(PROVIDER, {}, {"description": "no name"}, urn=URN)
     assert {prop for prop, _ in missing.failures} == {"name", "enabled"}
@@ -100,7 +104,7 @@ def test_same_program_twice_is_no_change(engine: Engine, simulator: Simulator) -
     assert engine.diff(PROVIDER, href, read.outs, again.inputs, urn=URN).changes is False
 
 
-def test_every_field_updated_with_one_partial_put(
+def test_every_updatable_field_updated_with_one_partial_put(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
     labels = [
@@ -125,7 +129,6 @@ def test_every_field_updated_with_one_partial_put(
         "app_label_lock": False,
         "log_traffic": True,
         "log_traffic_lock": False,
-        "ven_type": "endpoint",
         "agent_software_release": "21.5.20-8451",
         "external_data_set": "cmdb",
         "external_data_reference": "ci-42",
@@ -241,8 +244,10 @@ def test_adopt_existing_takes_over_with_a_put_of_differences(
     assert created.id == existing["href"]
     assert created.outs["adopt_existing"] is True
     methods = [(c[0], c[2]) for c in calls(simulator)]
-    assert methods == [("POST", 406), ("GET", 200), ("PUT", 204), ("GET", 200)]
-    assert simulator.requests()[2]["body"] == {"description": "adopted"}
+    # The refused POST, the look-up by name, its ven_type by the PCE's filter, the PUT, a GET.
+    assert methods == [("POST", 406), ("GET", 200), ("GET", 200), ("PUT", 204), ("GET", 200)]
+    assert "ven_type=server" in simulator.requests()[2]["path"]
+    assert simulator.requests()[3]["body"] == {"description": "adopted"}
     assert len(client.list_pairing_profiles()) == 2
 
 
@@ -301,7 +306,7 @@ def test_key_value_labels_resolve_with_one_listing_for_many_resources(
             {"name": "web", "enabled": True, "labels": [{"key": "env", "value": "qa"}]},
         )
         assert missing.failures == [
-            ("labels", "labels: no label {key: 'env', value: 'qa'} in org 1")
+            ("labels", "labels[0]: no label {key: 'env', value: 'qa'} in org 1")
         ]
 
 
@@ -312,3 +317,198 @@ def test_a_thousand_resources_can_be_serialized() -> None:
 
     texts = {serialize_provider(PairingProfileProvider()) for _ in range(1500)}
     assert len(texts) == 1
+
+
+# -- ven_type is create-only (the PCE's PUT schema has no ven_type: a PUT with it is a 406) ------
+
+
+def test_a_ven_type_change_replaces_deleting_first_when_the_name_stays(
+    engine: Engine, simulator: Simulator
+) -> None:
+    href, outs = create(engine, simulator, name="web", enabled=True)
+    news = engine.check(PROVIDER, outs, {"name": "web", "enabled": True, "ven_type": "endpoint"})
+
+    diff = engine.diff(PROVIDER, href, outs, news.inputs, urn=URN)
+
+    assert (diff.changes, diff.replaces, diff.delete_before_replace) == (True, ["ven_type"], True)
+    renamed = {**news.inputs, "name": "web-endpoints"}
+    diff = engine.diff(PROVIDER, href, outs, renamed, urn=URN)
+    assert (diff.replaces, diff.delete_before_replace) == (["ven_type"], False)
+    assert simulator.requests() == []
+
+
+def test_adopting_a_profile_of_another_ven_type_fails_before_any_write(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    existing = client.create_pairing_profile(
+        {"name": "web", "enabled": True, "ven_type": "endpoint"}
+    )["href"]
+    simulator.clear_requests()
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True, "adopt_existing": True})
+
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, checked.inputs, urn=URN)
+
+    assert caught.value.last_line.endswith(
+        f"cannot adopt {existing}: its ven_type is 'endpoint' and the program says 'server', "
+        "and ven_type can only be set when a profile is created. Declare ven_type='endpoint' "
+        "to adopt it, or give the new profile another name"
+    )
+    # The refused POST, the look-up by name, then the PCE's ven_type filter (GET bodies do
+    # not carry ven_type): not "server", but "endpoint". No write at all.
+    assert [c[0] for c in calls(simulator)] == ["POST", "GET", "GET", "GET"]
+    assert ["ven_type=server" in r["path"] for r in simulator.requests()[2:]] == [True, False]
+    assert "ven_type=endpoint" in simulator.requests()[3]["path"]
+
+
+def test_no_put_ever_carries_ven_type(engine: Engine, simulator: Simulator) -> None:
+    href, outs = create(engine, simulator, name="web", enabled=True, ven_type="endpoint")
+    news = engine.check(
+        PROVIDER, outs, {"name": "web", "enabled": True, "ven_type": "endpoint", "description": "x"}
+    )
+    engine.update(PROVIDER, href, outs, news.inputs, urn=URN)
+    [put] = [r for r in simulator.requests() if r["method"] == "PUT"]
+    assert put["body"] == {"description": "x"}
+
+
+# -- nothing taken that is not ours ----------------------------------------------------------------
+
+
+def test_a_lost_create_answer_never_takes_a_profile_that_was_there_before(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    """Another stack's profile of the same name and settings; our POST fails before the PCE
+    processed it; the look-up finds theirs. It must not become ours (destroy would delete it)."""
+    theirs = client.create_pairing_profile({"name": "web", "enabled": True})["href"]
+    # The PCE's Date header counts whole seconds: ours starts in a later second than theirs.
+    time.sleep(math.ceil(time.time() + 0.1) - time.time() + 0.05)
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=502, when="before")
+    simulator.clear_requests()
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
+
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, checked.inputs, urn=URN)
+
+    message = caught.value.last_line
+    assert f"a profile of that name at {theirs}" in message
+    assert "cannot be proven to be the one this create made: it is not taken" in message
+    assert "set adopt_existing=True to manage it from this stack" in message
+    assert [r["method"] for r in simulator.requests()].count("PUT") == 0
+    assert [p["href"] for p in client.list_pairing_profiles()] == [theirs]
+
+
+def test_a_lost_create_answer_with_adopt_existing_takes_it(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    theirs = client.create_pairing_profile({"name": "web", "enabled": True})["href"]
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=502, when="before")
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True, "adopt_existing": True})
+    created = engine.create(PROVIDER, checked.inputs, urn=URN)
+    assert created.id == theirs
+    assert len(client.list_pairing_profiles()) == 1
+
+
+def test_a_taken_name_may_be_an_interrupted_run_and_says_how_to_adopt(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    existing = client.create_pairing_profile({"name": "web", "enabled": True})["href"]
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, checked.inputs, urn=URN)
+    assert (
+        f"already exists at {existing} (it may be this stack's own, from an interrupted run); "
+        "set adopt_existing=True to manage it from this stack"
+    ) in caught.value.last_line
+
+
+# -- hostile input ---------------------------------------------------------------------------------
+
+
+def test_malformed_labels_are_check_failures_each_with_its_index(
+    engine: Engine, simulator: Simulator
+) -> None:
+    labels = [
+        {"key": ["a"], "value": {"b": 1}},
+        "/orgs/1/labels/1\n",
+        "/orgs/1/labels/\u0661",  # an Arabic-Indic digit one
+        "/orgs/2/labels/3",
+        {"href": "label-1"},
+    ]
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True, "labels": labels})
+    assert [prop for prop, _ in checked.failures] == ["labels"] * 5
+    reasons = [reason for _, reason in checked.failures]
+    assert reasons[0] == "labels[0]: a {key, value} label needs a string key and a string value"
+    assert reasons[1] == "labels[1]: " + LABEL_SHAPE.format('"/orgs/1/labels/1\n" ')
+    assert reasons[2] == "labels[2]: " + LABEL_SHAPE.format('"/orgs/1/labels/\u0661" ')
+    assert reasons[3] == 'labels[3]: "/orgs/2/labels/3" is in org 2, not the configured org 1'
+    assert reasons[4] == "labels[4]: " + LABEL_SHAPE.format('{"href": "label-1"} ')
+    assert simulator.requests() == []
+
+
+LABEL_SHAPE = (
+    '{}must be an href "/orgs/N/labels/N", {{"href": "/orgs/N/labels/N"}} '
+    'or {{"key": "...", "value": "..."}}'
+)
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    [
+        "/orgs/1/pairing_profiles/1/../../labels/1",
+        "/orgs/1/pairing_profiles/1\n",
+        "/orgs/2/pairing_profiles/1",
+        "/orgs/1/labels/1",
+    ],
+)
+def test_a_bad_resource_id_never_reaches_the_pce(
+    engine: Engine, simulator: Simulator, bad_id: str
+) -> None:
+    outs = {"name": "web", "enabled": True}
+    for call in (
+        lambda: engine.read(PROVIDER, bad_id, outs),
+        lambda: engine.delete(PROVIDER, bad_id, outs),
+        lambda: engine.update(PROVIDER, bad_id, outs, {**outs, "description": "x"}),
+    ):
+        with pytest.raises(EngineError) as caught:
+            call()
+        assert "InvalidHrefError: pairing profile href" in caught.value.last_line
+    assert simulator.requests() == []
+
+
+def test_get_of_a_missing_href_fails_naming_it(engine: Engine, simulator: Simulator) -> None:
+    """``PairingProfile.get`` sends Read with just ``__provider`` (properties = inputs)."""
+    only_provider = {"__provider": serialized(PROVIDER)}
+    with pytest.raises(EngineError) as caught:
+        engine.read(PROVIDER, "/orgs/1/pairing_profiles/404", only_provider, only_provider)
+    assert "no pairing profile at /orgs/1/pairing_profiles/404" in caught.value.last_line
+
+
+# -- every GET shape a PCE answers with (docs/pce-api.md, "GET bodies") ------------------------
+
+
+@pytest.mark.parametrize("release", ["current", "legacy"])
+def test_refresh_then_preview_of_the_same_program_is_no_change_on_every_get_shape(
+    engine: Engine, simulator: Simulator, release: str
+) -> None:
+    """No PCE reports ven_type; older ones leave out log_traffic* and enforcement_mode_lock and
+    answer key limits as numeric strings. None of that is drift."""
+    simulator.update_settings(release=release)
+    program = {
+        "name": "web",
+        "enabled": True,
+        "ven_type": "endpoint",
+        "log_traffic": True,
+        "enforcement_mode_lock": False,
+        "allowed_uses_per_key": 5,
+        "key_lifespan": 60,
+    }
+    href, outs = create(engine, simulator, **program)
+
+    refreshed = engine.read(PROVIDER, href, outs, outs, urn=URN)
+    checked = engine.check(PROVIDER, refreshed.inputs or {}, program, urn=URN)
+    diff = engine.diff(PROVIDER, href, refreshed.outs, checked.inputs, urn=URN)
+
+    assert diff.changes is False
+    assert refreshed.outs["ven_type"] == "endpoint"  # kept from state: the PCE did not say
+    assert refreshed.outs["log_traffic"] is True
+    assert calls(simulator) == [("GET", f"/api/v2{href}", 200)]

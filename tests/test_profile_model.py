@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi.output import Unknown
 
-from pairing_provider.models import PairingProfileSpec, normalise_live
-from pairing_provider.profile import changed_fields, validate_inputs
+from pairing_provider.models import (
+    PROFILE,
+    PairingProfileArgs,
+    changed_fields,
+    normalise_live,
+)
+
+
+def validate_inputs(news: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    inputs, failures = PROFILE.check(news)
+    return inputs, [(failure.field, failure.reason) for failure in failures]
+
 
 LIVE = {  # a GET body as a PCE returns it, quirks included
     "href": "/orgs/1/pairing_profiles/7",
@@ -75,14 +87,14 @@ def test_check_failures_name_the_field_and_allowed_values() -> None:
     )
     reasons = dict(failures)
     assert reasons["enforcement_mode"] == (
-        "enforcement_mode: must be one of idle, visibility_only, selective, full"
+        'enforcement_mode: "enforced" is not one of idle, visibility_only, selective, full'
     )
     assert "flow_full_detail, flow_summary" in reasons["visibility_level"]
     assert "server, endpoint, specified_during_activation" in reasons["ven_type"]
     assert "1 to 2147483647" in reasons["allowed_uses_per_key"]
     assert "1 to 2147483647" in reasons["key_lifespan"]
     assert "/orgs/N/labels/N" in reasons["labels"]
-    assert reasons["colour"] == "colour: is not a known property"
+    assert reasons["colour"].startswith("colour: is not a known property (known: name, enabled,")
     assert reasons["name"].startswith("name: ")
     assert reasons["enabled"].startswith("enabled: ")
 
@@ -120,11 +132,11 @@ def test_diff_names_exactly_the_changed_fields() -> None:
 
 
 def test_api_body_has_writable_fields_only() -> None:
-    spec = PairingProfileSpec(name="web", enabled=True, key_lifespan=60)
+    spec = PairingProfileArgs(name="web", enabled=True, key_lifespan=60)
     body = spec.api_body()
     assert "agent_software_release" not in body  # null: left to the PCE's default
     assert body["key_lifespan"] == 60
     assert spec.api_body({"key_lifespan"}) == {"key_lifespan": 60}
-    assert PairingProfileSpec(name="w", enabled=True).api_body({"agent_software_release"}) == {
+    assert PairingProfileArgs(name="w", enabled=True).api_body({"agent_software_release"}) == {
         "agent_software_release": None
     }

@@ -4,116 +4,38 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from test_simulator_support import (
+    SECRET,
+    T0,
+    USER,
+    FakeClock,
+    Session,
+    _start_cli,
+    _stop_cli,
+    api,
+    assert_refused,
+    call,
+    create,
+    label,
+    seed,
+)
 
 from pairing_provider.simulator import Simulator
-from pairing_provider.simulator.models import Fault, rfc3339
-from pairing_provider.simulator.responses import is_loopback
+from pairing_provider.simulator.clock import rfc3339
+from pairing_provider.simulator.control import is_loopback
+from pairing_provider.simulator.faults import Fault
 
-USER = "api_1a2b3c4d"
-SECRET = "very-secret-key-material"
-T0 = 1700000000.123  # 2023-11-14T22:13:20.123Z
-TIMEOUT = 10  # a hung simulator must fail a test, not hang the run
-
-
-def call(method: str, url: str, **kwargs: Any) -> requests.Response:
-    """One request on a fresh connection, with a timeout."""
-    timeout = kwargs.pop("timeout", TIMEOUT)
-    return requests.request(method, url, timeout=timeout, **kwargs)
-
-
-class Session(requests.Session):
-    """A keep-alive session that always sends the API key and has a default timeout."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.auth = (USER, SECRET)
-
-    def request(
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return super().request(method, url, *args, **kwargs)
-
-
-class FakeClock:
-    """A settable clock: pins timestamps and drives the rate limiter without sleeping."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sim(clock: FakeClock) -> Iterator[Simulator]:
-    with Simulator(api_key_username=USER, api_key_secret=SECRET, clock=clock) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def session(sim: Simulator) -> Iterator[requests.Session]:
-    with Session() as session:
-        yield session
-
-
-def api(sim: Simulator, path: str) -> str:
-    return f"{sim.url}/api/v2{path}"
-
-
-def create(session: requests.Session, sim: Simulator, **fields: Any) -> dict[str, Any]:
-    body = {"enabled": True, **fields}
-    response = session.post(api(sim, "/orgs/1/pairing_profiles"), json=body)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
-def label(session: requests.Session, sim: Simulator, key: str, value: str) -> str:
-    response = session.post(api(sim, "/orgs/1/labels"), json={"key": key, "value": value})
-    assert response.status_code == 201, response.text
-    href: str = response.json()["href"]
-    return href
-
-
-def assert_refused(response: requests.Response, status: int, token: str, *words: str) -> None:
-    """The PCE's refusal shape: a JSON array of token/message objects."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert isinstance(body, list) and body
-    assert all(set(item) == {"token", "message"} for item in body)
-    assert body[0]["token"] == token
-    text = " ".join(item["message"] for item in body)
-    for word in words:
-        assert word in text, (word, text)
-
-
-def seed(sim: Simulator, count: int, **fields: Any) -> None:
-    """Many profiles, straight into the model: fast, and not in the request log."""
-    for index in range(count):
-        sim.state.create_profile(1, {"enabled": True, "name": f"seed-{index:04d}", **fields})
+pytest_plugins = ["test_simulator_support"]
 
 
 # --------------------------------------------------------------------------- CRUD
@@ -126,7 +48,7 @@ def test_create_fills_read_only_fields_and_defaults(
     stamp = "2023-11-14T22:13:20.123Z"
     assert profile == {
         "href": "/orgs/1/pairing_profiles/1",
-        "name": None,
+        "name": "",
         "description": "",
         "enabled": True,
         "total_use_count": 0,
@@ -151,7 +73,6 @@ def test_create_fills_read_only_fields_and_defaults(
         "app_label_lock": True,
         "log_traffic": False,
         "log_traffic_lock": True,
-        "ven_type": "server",
         "agent_software_release": "Default (21.5.20-8451)",
         "external_data_set": None,
         "external_data_reference": None,
@@ -241,14 +162,10 @@ BAD_BODIES: list[tuple[Any, str]] = [
     ({"enabled": True, "key_lifespan": 2147483648}, "key_lifespan"),
     ({"enabled": True, "key_lifespan": "Unlimited"}, "key_lifespan"),
     ({"enabled": True, "key_lifespan": "3600"}, "key_lifespan"),
-    ({"enabled": True, "name": ""}, "name"),
-    ({"enabled": True, "name": "x" * 256}, "name"),
     ({"enabled": True, "name": 7}, "name"),
     ({"enabled": True, "name": None}, "name"),
-    ({"enabled": True, "description": "d" * 256}, "description"),
     ({"enabled": True, "description": 3}, "description"),
     ({"enabled": True, "external_data_set": ["a"]}, "external_data_set"),
-    ({"enabled": True, "external_data_reference": "r" * 256}, "external_data_reference"),
     ({"enabled": True, "agent_software_release": 21}, "agent_software_release"),
     ({"enabled": True, "labels": {"href": "/orgs/1/labels/1"}}, "labels"),
     ({"enabled": True, "labels": ["/orgs/1/labels/1"]}, "labels/0"),
@@ -324,9 +241,9 @@ def test_names_are_unique_per_org_and_case_sensitive(
     response = session.post(
         api(sim, "/orgs/1/pairing_profiles"), json={"enabled": True, "name": "Web Servers"}
     )
-    assert_refused(response, 406, "name_must_be_unique", "Web Servers")
+    assert_refused(response, 406, "name_must_be_unique", "Name must be unique")
     response = session.put(api(sim, other["href"]), json={"name": "Web Servers"})
-    assert_refused(response, 406, "name_must_be_unique", "Web Servers")
+    assert_refused(response, 406, "name_must_be_unique", "Name must be unique")
     # Re-sending a profile's own name is no clash.
     assert session.put(api(sim, first["href"]), json={"name": "Web Servers"}).status_code == 204
 
@@ -414,7 +331,6 @@ def test_collection_filters(sim: Simulator, session: requests.Session) -> None:
     [
         {"labels": "/orgs/1/labels/1"},
         {"labels": json.dumps(["/orgs/1/labels/1"])},
-        {"max_results": "0"},
         {"max_results": "ten"},
         {"max_results": "-1"},
         {"colour": "red"},
@@ -482,7 +398,7 @@ def test_slow_async_job_runs_first_then_is_done(clock: FakeClock) -> None:
         assert response.headers["Retry-After"] == "2"
         first = session.get(api(sim, response.headers["Location"])).json()
         assert first["status"] == "running"
-        assert "result" not in first and first["terminated_at"] is None
+        assert first["result"] is None and first["terminated_at"] is None
         second = session.get(api(sim, response.headers["Location"])).json()
         assert second["status"] == "done" and second["terminated_at"]
         items = session.get(api(sim, second["result"]["href"])).json()
@@ -498,9 +414,10 @@ def test_pairing_key_issuance(sim: Simulator, session: requests.Session, clock: 
     profile = create(session, sim)
     clock.advance(10)
     response = session.post(api(sim, profile["href"] + "/pairing_key"), json={})
-    assert response.status_code == 200
+    assert response.status_code == 201
+    assert list(response.json()) == ["activation_code"]
     code = response.json()["activation_code"]
-    assert re.fullmatch(r"[0-9a-f]{64}", code)
+    assert re.fullmatch(r"[0-9a-f]{81}", code)
     after = session.get(api(sim, profile["href"])).json()
     assert after["last_pairing_key_generated_at"] == rfc3339(T0 + 10)
     assert after["last_pairing_key_generated_by"] == {"href": "/users/1"}
@@ -527,12 +444,6 @@ def test_pairing_key_body_must_be_empty_object(
     response = session.post(api(sim, href + "/pairing_key"), **kwargs)
     assert_refused(response, 406, "input_validation_error", "{}")
     assert sim.pairing_keys() == []
-
-
-def test_disabled_profile_issues_no_key(sim: Simulator, session: requests.Session) -> None:
-    href = create(session, sim, enabled=False)["href"]
-    response = session.post(api(sim, href + "/pairing_key"), json={})
-    assert_refused(response, 406, "pairing_profile_disabled", href)
 
 
 def test_revoking_all_keys_of_a_profile(sim: Simulator, session: requests.Session) -> None:
@@ -566,7 +477,7 @@ def test_read_quirks_and_legacy_mode(sim: Simulator, session: requests.Session) 
     legacy = create(session, sim, name="legacy", mode="idle", mode_lock=False)
     assert (legacy["enforcement_mode"], legacy["enforcement_mode_lock"]) == ("idle", False)
     session.put(api(sim, legacy["href"]), json={"enforcement_mode": "selective"})
-    assert session.get(api(sim, legacy["href"])).json()["mode"] == "illuminated"
+    assert session.get(api(sim, legacy["href"])).json()["mode"] == "selective"
     released = create(session, sim, name="pinned", agent_software_release="22.5.1-100")
     assert released["agent_software_release"] == "22.5.1-100"
 
@@ -756,7 +667,7 @@ def test_request_log_has_no_secrets(sim: Simulator, session: requests.Session) -
             "status": 201,
             "body": {"enabled": True, "name": "logged"},
         },
-        {"method": "POST", "path": f"/api/v2{href}/pairing_key", "status": 200, "body": {}},
+        {"method": "POST", "path": f"/api/v2{href}/pairing_key", "status": 201, "body": {}},
         {
             "method": "GET",
             "path": "/api/v2/orgs/1/pairing_profiles?name=log+ged",
@@ -840,7 +751,7 @@ def test_every_response_has_a_fresh_request_id(sim: Simulator, session: requests
     assert [r.status_code for r in responses] == [
         200,
         204,
-        200,
+        201,
         202,
         401,
         403,
@@ -930,25 +841,6 @@ def test_state_survives_a_restart_with_data_file(tmp_path: Path, clock: FakeCloc
 
 
 # --------------------------------------------------------------------------- the CLI
-
-
-def _start_cli(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "ILLUMIO_API_KEY_USERNAME": USER, "ILLUMIO_API_KEY_SECRET": SECRET}
-    return subprocess.Popen(
-        [sys.executable, "-m", "pairing_provider.simulator", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def _stop_cli(process: subprocess.Popen[str]) -> int:
-    process.terminate()
-    try:
-        return process.wait(timeout=10)
-    finally:
-        if process.stdout:
-            process.stdout.close()
 
 
 def test_cli_prints_url_serves_and_exits_cleanly_on_sigterm() -> None:

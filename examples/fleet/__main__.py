@@ -70,7 +70,9 @@ for env in ENVIRONMENTS:
     )
     key = PairingKey(
         f"{env.name}-key",
-        pairing_profile_href=profile.href,
+        # Wired to the resource: a preview of a profile edit then shows the key unchanged (an
+        # href would be unknown until the update ran), and making the key costs one request.
+        pairing_profile=profile,
         # The key is replaced whenever this value changes, and only then (or once it expires).
         triggers={"rotation": config.get(f"rotation-{env.name}") or fleet_rotation},
     )

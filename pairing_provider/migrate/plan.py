@@ -1,9 +1,9 @@
 """From Terraform resources to Pulumi declarations, with a record of what could not be mapped.
 
-Each ``illumio-core_pairing_profile`` goes through ``PairingProfileSpec``, the model the
-provider's check validates with, so the program gets exactly the values the provider will send
-and compare, and a value the PCE would refuse is reported now, with its address, instead of at
-``pulumi up``. Only Pulumi-free modules are imported: the migration never loads the Pulumi SDK.
+Each ``illumio-core_pairing_profile`` goes through ``PROFILE.check``, the check the provider
+itself runs, so the program gets exactly the values the provider will send and compare, and a
+value the PCE would refuse is reported now, with its address, instead of at ``pulumi up``.
+Only Pulumi-free modules are imported: the migration never loads the Pulumi SDK.
 """
 
 from __future__ import annotations
@@ -12,17 +12,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
-from pairing_provider.hrefs import PROFILE_EXAMPLE, PROFILE_HREF, href_problem
 from pairing_provider.migrate.names import unique_names
 from pairing_provider.migrate.state import MigrationError, StateInstance, TerraformState
-from pairing_provider.models import (
-    READ_ONLY_FIELDS,
-    SPEC_FIELDS,
-    PairingProfileSpec,
-    describe_errors,
-)
+from pairing_provider.models import KEY, PROFILE, PairingProfileArgs
 
 PROFILE_TYPE = "illumio-core_pairing_profile"
 KEYS_TYPE = "illumio-core_pairing_keys"
@@ -33,11 +25,12 @@ REQUIRED = ("name", "enabled")
 ALWAYS_WRITTEN = (*REQUIRED, "allowed_uses_per_key", "key_lifespan")
 DEFAULTS: dict[str, Any] = {
     name: info.get_default(call_default_factory=True)
-    for name, info in PairingProfileSpec.model_fields.items()
+    for name, info in PairingProfileArgs.model_fields.items()
     if name not in REQUIRED
 }
 # Computed by the PCE (or by Terraform: `id`); never inputs.
-PROFILE_READ_ONLY = frozenset({"id", *READ_ONLY_FIELDS})
+PROFILE_READ_ONLY = frozenset({"id", *PROFILE.read_only})
+SPEC_FIELDS = PROFILE.sent  # what Terraform manages too (adopt_existing is ours alone)
 DEPRECATED = {
     "mode": "deprecated by the PCE in favour of enforcement_mode",
     "mode_lock": "deprecated by the PCE in favour of enforcement_mode_lock",
@@ -207,12 +200,9 @@ def _profile(
 ) -> tuple[ProfileDecl, list[str]]:
     values = instance.values
     candidate = {name: values[name] for name in SPEC_FIELDS if values.get(name) is not None}
-    try:
-        args = _explicit_args(PairingProfileSpec.model_validate(candidate).model_dump())
-        problems = []
-    except ValidationError as exc:
-        args = {}
-        problems = [f"{instance.address}: {reason}" for _, reason in describe_errors(exc)]
+    inputs, failures = PROFILE.check(candidate)
+    problems = [f"{instance.address}: {failure.reason}" for failure in failures]
+    args = {} if problems else _explicit_args(inputs)
     findings += _unmapped_attributes(instance)
     if instance.tainted:
         findings.append(
@@ -310,8 +300,8 @@ def _key(
     too (the Terraform provider's own acceptance test makes keys from one)."""
     values = instance.values
     href = values.get("pairing_profile_href")
-    problem = href_problem(PROFILE_HREF, href, PROFILE_EXAMPLE)
-    problems = [f"{instance.address}: pairing_profile_href: {problem}"] if problem else []
+    _, failures = KEY.check({"pairing_profile_href": href})
+    problems = [f"{instance.address}: {failure.reason}" for failure in failures]
     profile = by_href.get(href) if isinstance(href, str) else None
     findings += _key_findings(instance, profile)
     decl = KeyDecl(instance.address, resource_name, href if isinstance(href, str) else "", profile)

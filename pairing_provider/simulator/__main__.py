@@ -15,7 +15,9 @@ import sys
 import threading
 from types import FrameType
 
+from .releases import RELEASES
 from .server import Simulator
+from .settings import LOCATIONS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +40,23 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=0,
         help="Retry-After of async jobs; > 0 makes the first poll 'running'",
+    )
+    parser.add_argument(
+        "--pce-release",
+        choices=RELEASES,
+        default="current",
+        help="shape of profile GET bodies: current, or legacy (older releases)",
+    )
+    parser.add_argument(
+        "--async-location",
+        choices=LOCATIONS,
+        default="path",
+        help="Location of async 202s: a path (/orgs/1/jobs/ID) or an absolute URL",
+    )
+    parser.add_argument(
+        "--empty",
+        action="store_true",
+        help="start (and reset to) an empty PCE, without the default pairing profiles",
     )
     parser.add_argument("--tls", action="store_true", help="serve HTTPS, self-signed")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
@@ -75,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         async_retry_after=args.async_retry_after,
         rate_window=args.rate_window,
         verbose=args.verbose,
+        release=args.pce_release,
+        location=args.async_location,
+        seed_defaults=not args.empty,
     )
     with simulator:
         print(simulator.url, flush=True)

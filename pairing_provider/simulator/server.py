@@ -16,7 +16,9 @@ from types import TracebackType
 from typing import Any
 
 from .models import PCEState
+from .requestlog import DEFAULT_LIMIT
 from .responses import PCERequestHandler
+from .settings import Settings
 
 
 class SimulatorHTTPServer(ThreadingHTTPServer):
@@ -40,6 +42,9 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, PCERequestHandler)
+        host = f"[{self.server_name}]" if ":" in self.server_name else self.server_name
+        scheme = "https" if ssl_context is not None else "http"
+        self.base_url = f"{scheme}://{host}:{self.server_port}"
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can stall for
@@ -108,7 +113,21 @@ class Simulator:
         rate_window: float = 60.0,
         clock: Callable[[], float] | None = None,
         verbose: bool = False,
+        release: str = "current",
+        seed_defaults: bool = False,
+        location: str = "path",
+        location_host: str | None = None,
+        request_log_limit: int = DEFAULT_LIMIT,
     ) -> None:
+        """``release``, ``seed_defaults``, ``location``, ``location_host``: see
+        :class:`~.settings.Settings` (a reset returns to these)."""
+        settings = Settings(
+            release=release,
+            location=location,
+            location_host=location_host,
+            async_retry_after=async_retry_after,
+            seed_defaults=seed_defaults,
+        )
         self.state = PCEState(
             api_key_username=api_key_username,
             api_key_secret=api_key_secret,
@@ -116,8 +135,9 @@ class Simulator:
             rate_limit=rate_limit,
             rate_window=rate_window,
             data_file=data_file,
-            async_retry_after=async_retry_after,
             clock=clock,
+            settings=settings,
+            request_log_limit=request_log_limit,
         )
         self.host = host
         self.port = port
@@ -139,8 +159,7 @@ class Simulator:
             (self.host, self.port), self.state, context, self.verbose
         )
         self.port = self._server.server_port
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+        self.url = self._server.base_url
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.01},  # stop() waits at most this long
@@ -219,8 +238,16 @@ class Simulator:
     def clear_requests(self) -> None:
         self.state.clear_requests()
 
-    def reset(self) -> None:
-        self.state.reset()
+    def reset(self, seed_defaults: bool | None = None) -> None:
+        """Back to a fresh PCE (with its default profiles unless ``seed_defaults`` says no)."""
+        self.state.reset(seed_defaults)
+
+    def settings(self) -> dict[str, Any]:
+        return self.state.settings.to_dict()
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change settings (as ``PUT /_simulator/settings``); ValueError if bad."""
+        return self.state.update_settings(changes)
 
     def add_fault(self, **fields: Any) -> dict[str, Any]:
         """Inject a fault (fields as for ``POST /_simulator/faults``); ValueError if bad."""

@@ -2,6 +2,8 @@
 
 API paths are matched after the ``/api/v2`` prefix is taken off; control paths whole.
 Named groups ending in ``_id`` are passed to the handler method as ints, others as strings.
+Ids are 1 to 18 ASCII digits: a longer id (or a non-ASCII digit) matches no route, so it is a
+clean 404 rather than a huge ``int()``.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from typing import Any
 API_PREFIX = "/api/v2"
 CONTROL_PREFIX = "/_simulator"
 
-_ORG = r"/orgs/(?P<org_id>\d+)"
-_PROFILE = _ORG + r"/pairing_profiles/(?P<profile_id>\d+)"
+_ID = r"[0-9]{1,18}"
+_ORG = rf"/orgs/(?P<org_id>{_ID})"
+_PROFILE = _ORG + rf"/pairing_profiles/(?P<profile_id>{_ID})"
 _UUID = r"[0-9a-fA-F-]{1,64}"
 
 # The org part of any API path, checked before routing: another org's paths answer 403
 # even where the rest of the path would not exist.
-ORG_PREFIX = re.compile(r"^/orgs/(?P<org_id>\d+)(?:/|$)")
+ORG_PREFIX = re.compile(rf"^/orgs/(?P<org_id>{_ID})(?:/|$)")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ def _route(regex: str, **methods: str) -> Route:
 
 
 API_ROUTES: tuple[Route, ...] = (
+    _route(r"/health", GET="get_health"),
+    _route(_ORG + r"/settings/workloads", GET="get_workload_settings"),
     _route(_ORG + r"/pairing_profiles", GET="list_pairing_profiles", POST="create_pairing_profile"),
     _route(
         _PROFILE,
@@ -43,7 +48,7 @@ API_ROUTES: tuple[Route, ...] = (
     _route(_PROFILE + r"/pairing_key", POST="create_pairing_key"),
     _route(_PROFILE + r"/pairing_keys", DELETE="revoke_pairing_keys"),
     _route(_ORG + r"/labels", GET="list_labels", POST="create_label"),
-    _route(_ORG + r"/labels/(?P<label_id>\d+)", GET="get_label"),
+    _route(_ORG + rf"/labels/(?P<label_id>{_ID})", GET="get_label"),
     _route(_ORG + rf"/jobs/(?P<job_uuid>{_UUID})", GET="get_job", DELETE="delete_job"),
     _route(_ORG + rf"/datafiles/(?P<datafile_uuid>{_UUID})", GET="get_datafile"),
 )
@@ -60,6 +65,7 @@ CONTROL_ROUTES: tuple[Route, ...] = (
         DELETE="control_clear_faults",
     ),
     _route(CONTROL_PREFIX + "/pairing_keys", GET="control_pairing_keys"),
+    _route(CONTROL_PREFIX + "/settings", GET="control_get_settings", PUT="control_put_settings"),
 )
 
 

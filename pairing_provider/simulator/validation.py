@@ -1,9 +1,10 @@
-"""JSON-schema-like checks of request bodies, worded like the PCE's schema validator.
+"""Request-body schemas of the pairing-profile and label APIs, worded like the PCE's validator.
 
-The real PCE validates bodies with a JSON schema (ruby ``json-schema``), so its messages
-read like ``The property '#/enabled' of type string did not match the following type:
-boolean``. The checks here only look at the shape of one body; everything that needs the
-PCE's state (label existence, name uniqueness) lives in :mod:`models`.
+The PCE checks bodies against one JSON schema per method (see docs/pce-api.md, "Request
+bodies"): both have ``additionalProperties: false``; POST needs ``enabled``; ``ven_type`` is
+allowed in a POST only. Messages read like the PCE's (ruby ``json-schema``):
+``The property '#/enabled' of type string did not match the following type: boolean``.
+Everything that needs the PCE's state (label existence, name uniqueness) lives in the stores.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_INT32 = 2147483647
-MAX_TEXT = 255
+LABEL_KEY_MAX = 64
+LABEL_TEXT_MAX = 255
 
 ENFORCEMENT_MODES = ("idle", "visibility_only", "selective", "full")
 VISIBILITY_LEVELS = (
@@ -26,6 +28,7 @@ VEN_TYPES = ("server", "endpoint", "specified_during_activation")
 # Legacy ``mode`` values and the enforcement_mode each stands for.
 LEGACY_MODES = {"idle": "idle", "illuminated": "visibility_only", "enforced": "full"}
 
+# Read-only properties of a profile: named as such in the refusal, for a clearer message.
 PROFILE_READ_ONLY = frozenset(
     {
         "href",
@@ -72,13 +75,18 @@ def _type_error(field: str, value: Any, expected: str) -> str:
     )
 
 
+def _show(value: Any) -> str:
+    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def check_bool(field: str, value: Any) -> str | None:
     return None if isinstance(value, bool) else _type_error(field, value, "boolean")
 
 
 def enum_check(choices: tuple[str, ...]) -> Check:
     def check(field: str, value: Any) -> str | None:
-        if value in choices and isinstance(value, str):
+        if isinstance(value, str) and value in choices:
             return None
         return (
             f"The property '#/{field}' value {_show(value)} did not match one of the "
@@ -88,13 +96,13 @@ def enum_check(choices: tuple[str, ...]) -> Check:
     return check
 
 
-def text_check(*, nullable: bool, min_length: int = 0, max_length: int = MAX_TEXT) -> Check:
+def text_check(*, nullable: bool, min_length: int = 0, max_length: int | None = None) -> Check:
     def check(field: str, value: Any) -> str | None:
         if value is None and nullable:
             return None
         if not isinstance(value, str):
             return _type_error(field, value, "string, null" if nullable else "string")
-        if not min_length <= len(value) <= max_length:
+        if len(value) < min_length or (max_length is not None and len(value) > max_length):
             return (
                 f"The property '#/{field}' must be between {min_length} and {max_length} "
                 f"characters long (got {len(value)})"
@@ -107,9 +115,9 @@ def text_check(*, nullable: bool, min_length: int = 0, max_length: int = MAX_TEX
 def check_use_limit(field: str, value: Any) -> str | None:
     """``allowed_uses_per_key``/``key_lifespan``: "unlimited" or an int32 >= 1.
 
-    Numeric strings are refused on input even though the PCE sends some back as strings.
+    Numeric strings are refused on input even though reads may return them.
     """
-    if value == "unlimited" and isinstance(value, str):
+    if isinstance(value, str) and value == "unlimited":
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         if 1 <= value <= MAX_INT32:
@@ -122,9 +130,10 @@ def check_use_limit(field: str, value: Any) -> str | None:
 
 
 def check_href_list(field: str, value: Any) -> str | None:
-    """An array of ``{"href": "..."}`` objects; whether each href exists is checked later."""
+    """Unique ``{"href": string}`` objects; whether each href exists is checked later."""
     if not isinstance(value, list):
         return _type_error(field, value, "array")
+    seen: set[str] = set()
     for index, item in enumerate(value):
         if not isinstance(item, dict) or not isinstance(item.get("href"), str):
             return f"The property '#/{field}/{index}' must be an object with a string 'href'"
@@ -134,12 +143,16 @@ def check_href_list(field: str, value: Any) -> str | None:
                 f"The property '#/{field}/{index}' contains additional properties "
                 f"{extra} outside of the schema when none are allowed"
             )
+        if item["href"] in seen:
+            return f"The property '#/{field}' contained duplicated array values (uniqueItems)"
+        seen.add(item["href"])
     return None
 
 
-PROFILE_FIELDS: dict[str, Check] = {
-    "name": text_check(nullable=False, min_length=1),
-    "description": text_check(nullable=True),
+# Properties both methods accept (the PUT schema is exactly this list).
+PROFILE_PUT_FIELDS: dict[str, Check] = {
+    "name": text_check(nullable=False),
+    "description": text_check(nullable=False),
     "enabled": check_bool,
     "enforcement_mode": enum_check(ENFORCEMENT_MODES),
     "enforcement_mode_lock": check_bool,
@@ -154,24 +167,21 @@ PROFILE_FIELDS: dict[str, Check] = {
     "app_label_lock": check_bool,
     "log_traffic": check_bool,
     "log_traffic_lock": check_bool,
-    "ven_type": enum_check(VEN_TYPES),
     "agent_software_release": text_check(nullable=True),
     "external_data_set": text_check(nullable=True),
     "external_data_reference": text_check(nullable=True),
     "mode": enum_check(tuple(LEGACY_MODES)),
     "mode_lock": check_bool,
 }
+# ven_type can only be chosen when a profile is created.
+PROFILE_POST_FIELDS: dict[str, Check] = {**PROFILE_PUT_FIELDS, "ven_type": enum_check(VEN_TYPES)}
 
 LABEL_FIELDS: dict[str, Check] = {
-    "key": text_check(nullable=False, min_length=1, max_length=64),
-    "value": text_check(nullable=False, min_length=1),
-    "external_data_set": text_check(nullable=True),
-    "external_data_reference": text_check(nullable=True),
+    "key": text_check(nullable=False, min_length=1, max_length=LABEL_KEY_MAX),
+    "value": text_check(nullable=False, min_length=1, max_length=LABEL_TEXT_MAX),
+    "external_data_set": text_check(nullable=True, max_length=LABEL_TEXT_MAX),
+    "external_data_reference": text_check(nullable=True, max_length=LABEL_TEXT_MAX),
 }
-
-
-def _show(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def _check_object(
@@ -186,8 +196,9 @@ def _check_object(
     ]
     unknown = sorted(key for key in body if key not in fields and key not in read_only)
     if unknown:
+        shown = [name if len(name) <= 64 else name[:61] + "..." for name in unknown[:20]]
         errors.append(
-            f"The property '#/' contains additional properties {unknown} outside of the "
+            f"The property '#/' contains additional properties {shown} outside of the "
             "schema when none are allowed"
         )
     errors += [
@@ -203,8 +214,9 @@ def _check_object(
 
 def profile_errors(body: Any, *, creating: bool) -> list[str]:
     """Schema errors of a pairing profile POST (``creating``) or PUT body."""
-    required = ("enabled",) if creating else ()
-    return _check_object(body, PROFILE_FIELDS, PROFILE_READ_ONLY, required)
+    if creating:
+        return _check_object(body, PROFILE_POST_FIELDS, PROFILE_READ_ONLY, ("enabled",))
+    return _check_object(body, PROFILE_PUT_FIELDS, PROFILE_READ_ONLY, ())
 
 
 def label_errors(body: Any) -> list[str]:

@@ -1,0 +1,322 @@
+"""How a resource is declared: one args model, one state model, and facts per field.
+
+As ``pulumi-command``'s ``infer`` resources do (one args struct, one state struct, field
+tags), each resource of this package is written down once, in ``models.py``, as two pydantic
+models whose fields carry a :class:`Facts` tag. Everything else is derived from them by
+:class:`Declaration`: check (validation with the allowed values), diff (which changed
+inputs replace the resource), the secret-output list, the outputs dict the provider returns
+and the README's table of inputs and outputs.
+
+Pulumi-free on purpose: the migration tool, the look-ups and the test kit import it without
+paying for the Pulumi SDK. A preview value that is not known yet is recognised without
+importing Pulumi (see :func:`is_unknown`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+
+PROVIDER_KEY = "__provider"  # the pickled provider the dynamic server adds to every bag
+MAX_ECHO_CHARS = 80  # longer values are not repeated in an error message
+
+Args = TypeVar("Args", bound=BaseModel)
+State = TypeVar("State", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the provider needs to know of one field, beside its type and default.
+
+    - ``secret``: an output marked secret in state (``additional_secret_outputs``).
+    - ``replace_on_change``: changing this input replaces the resource.
+    - ``create_only``: the PCE takes it only when the object is created (never in a PUT);
+      a change replaces the resource.
+    - ``sent``: sent to the PCE (False for the provider's own inputs such as
+      ``adopt_existing``).
+    - ``compared``: a change of it counts as a change in a diff.
+    - ``echo``: a bad value may be repeated in an error message (never for secrets).
+    """
+
+    description: str
+    secret: bool = False
+    replace_on_change: bool = False
+    create_only: bool = False
+    sent: bool = True
+    compared: bool = True
+    echo: bool = True
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One check problem: the input it is about and a sentence that starts with its path."""
+
+    field: str
+    reason: str
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a preview value that is not known yet (``pulumi.output.Unknown``).
+
+    Without Pulumi loaded no such value can exist, so this costs no SDK import.
+    """
+    output = sys.modules.get("pulumi.output")
+    return output is not None and isinstance(value, output.Unknown)
+
+
+def contains_unknown(value: Any) -> bool:
+    """True when a value is, or holds, a not-yet-known value. Iterative: a hostile, deeply
+    nested input cannot exhaust the recursion limit."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if is_unknown(item):
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
+def without_provider(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in props.items() if key != PROVIDER_KEY}
+
+
+def _annotated(info: FieldInfo) -> Any:
+    """The field's type with its validators and constraints, as one annotation."""
+    return Annotated.__class_getitem__((info.annotation, *info.metadata))  # type: ignore[attr-defined]
+
+
+def facts_of(info: FieldInfo) -> Facts:
+    found = [item for item in info.metadata if isinstance(item, Facts)]
+    if len(found) != 1:
+        raise TypeError("every declared field carries exactly one Facts tag")
+    return found[0]
+
+
+class Declaration(Generic[Args, State]):
+    """A resource's inputs (``args``) and outputs (``state``, a superset of the inputs)."""
+
+    def __init__(self, token: str, args: type[Args], state: type[State]) -> None:
+        if not set(args.model_fields) <= set(state.model_fields):
+            raise TypeError(f"{state.__name__} must hold every field of {args.__name__}")
+        self.token = token
+        self.args = args
+        self.state = state
+        # One validator per field, so each field is checked on its own (see ``check``).
+        self._adapters: dict[str, TypeAdapter[Any]] = {
+            name: TypeAdapter(_annotated(info)) for name, info in args.model_fields.items()
+        }
+
+    # -- the field lists, derived once ----------------------------------------------------------
+
+    def facts(self, name: str) -> Facts:
+        return facts_of(self.state.model_fields[name])
+
+    @cached_property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(self.args.model_fields)
+
+    @cached_property
+    def outputs(self) -> tuple[str, ...]:
+        """Every property the resource has: inputs first, then the read-only ones."""
+        return tuple(self.state.model_fields)
+
+    @cached_property
+    def read_only(self) -> tuple[str, ...]:
+        return tuple(name for name in self.outputs if name not in self.args.model_fields)
+
+    @cached_property
+    def secret_outputs(self) -> list[str]:
+        return [name for name in self.outputs if self.facts(name).secret]
+
+    @cached_property
+    def sent(self) -> tuple[str, ...]:
+        """Inputs the PCE receives."""
+        return tuple(name for name in self.inputs if self.facts(name).sent)
+
+    @cached_property
+    def compared(self) -> tuple[str, ...]:
+        return tuple(name for name in self.inputs if self.facts(name).compared)
+
+    @cached_property
+    def replacing(self) -> frozenset[str]:
+        """Inputs whose change replaces the resource."""
+        return frozenset(
+            name
+            for name in self.inputs
+            if self.facts(name).replace_on_change or self.facts(name).create_only
+        )
+
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        return tuple(name for name, info in self.args.model_fields.items() if info.is_required())
+
+    # -- check ----------------------------------------------------------------------------------
+
+    def check(
+        self,
+        news: Mapping[str, Any],
+        *,
+        context: Mapping[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], list[Failure]]:
+        """Validated inputs with defaults filled, and every problem at once.
+
+        Unknown (preview) values pass through untouched; the known ones are still validated,
+        each on its own, so one bad field never hides another.
+        """
+        given = without_provider(news)
+        failures = [self._unknown_property(name) for name in sorted(set(given) - set(self.inputs))]
+        checked: dict[str, Any] = {}
+        for name, info in self.args.model_fields.items():
+            if name not in given or given[name] is None:
+                if info.is_required():
+                    failures.append(Failure(name, f"{name}: is required"))
+                else:
+                    checked[name] = info.get_default(call_default_factory=True)
+                continue
+            value = given[name]
+            if contains_unknown(value):
+                checked[name] = value
+                continue
+            try:
+                checked[name] = self._adapters[name].validate_python(value, context=context)
+            except ValidationError as exc:
+                failures += self._describe(name, exc)
+        return checked, failures
+
+    def _unknown_property(self, name: str) -> Failure:
+        guess = nearest(name, self.inputs)
+        hint = f'did you mean "{guess}"?' if guess else f"known: {', '.join(self.inputs)}"
+        return Failure(name, f"{name}: is not a known property ({hint})")
+
+    def _describe(self, name: str, exc: ValidationError) -> list[Failure]:
+        allowed = literal_values(self.args.model_fields[name].annotation)
+        echo = self.facts(name).echo
+        problems = []
+        for error in exc.errors(include_url=False):
+            path = name + "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
+            )
+            value = error.get("input")
+            if allowed and error["type"] == "literal_error":
+                reason = f"{shown(value, echo)}is not one of {', '.join(allowed)}"
+                guess = nearest(value, allowed)
+                reason += f' (did you mean "{guess}"?)' if guess else ""
+            else:
+                message = error["msg"]
+                reason = f"{shown(value, echo)}{message[0].lower()}{message[1:]}"
+            problems.append(Failure(name, f"{path}: {reason}"))
+        return problems
+
+    # -- diff -----------------------------------------------------------------------------------
+
+    def changed(
+        self, olds: Mapping[str, Any], news: Mapping[str, Any], *, normalise: Any = None
+    ) -> list[str]:
+        """Compared inputs whose new value differs from the old one (unknown = changed).
+
+        ``normalise(bag)`` brings both sides to one form first (gRPC turns 5 into 5.0).
+        """
+        before = normalise(olds) if normalise else dict(olds)
+        after = normalise(news) if normalise else dict(news)
+        return [
+            name
+            for name in self.compared
+            if contains_unknown(news.get(name)) or before.get(name) != after.get(name)
+        ]
+
+    # -- documentation --------------------------------------------------------------------------
+
+    def markdown_table(self) -> str:
+        """The README's table of this resource's properties, derived from the declaration."""
+        rows = ["| property | kind | type | default | description |", "|---|---|---|---|---|"]
+        for name, info in self.state.model_fields.items():
+            facts = self.facts(name)
+            typ = type_text(info.annotation).replace("|", "\\|")
+            rows.append(
+                f"| `{name}` | {self._kind(name, facts)} | "
+                f"{typ} | "
+                f"{self._default_text(name, info)} | {facts.description} |"
+            )
+        return "\n".join(rows)
+
+    def _kind(self, name: str, facts: Facts) -> str:
+        if name in self.read_only:
+            kind = "output"
+        else:
+            kind = "required input" if self.args.model_fields[name].is_required() else "input"
+        tags = [
+            "create-only (a change replaces)" if facts.create_only else "",
+            "a change replaces" if facts.replace_on_change else "",
+            "secret" if facts.secret else "",
+        ]
+        return ", ".join([kind, *filter(None, tags)])
+
+    def _default_text(self, name: str, info: FieldInfo) -> str:
+        if name in self.read_only or self.args.model_fields[name].is_required():
+            return ""
+        default = self.args.model_fields[name].get_default(call_default_factory=True)
+        return "none" if default is None else f"`{default!r}`".replace("'", '"')
+
+
+def literal_values(annotation: Any) -> tuple[str, ...]:
+    """The allowed strings of a ``Literal`` (inside Optional/Annotated too), else ()."""
+    for candidate in _walk_types(annotation):
+        if typing.get_origin(candidate) is typing.Literal:
+            return tuple(str(value) for value in typing.get_args(candidate))
+    return ()
+
+
+def _walk_types(annotation: Any) -> Iterator[Any]:
+    pending = [annotation]
+    while pending:
+        item = pending.pop()
+        yield item
+        if typing.get_origin(item) is not typing.Literal:
+            pending.extend(typing.get_args(item))
+
+
+def type_text(annotation: Any) -> str:
+    """A type as the README shows it: ``int | "unlimited"``, ``str | none``, ``list[str]``."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        return type_text(args[0])
+    if origin is typing.Literal:
+        return " | ".join(f'"{value}"' for value in args)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(type_text(arg) for arg in args)
+    if annotation is type(None):
+        return "none"
+    if annotation is Any:
+        return "any JSON value"
+    if origin is not None:
+        return f"{origin.__name__}[{', '.join(type_text(arg) for arg in args)}]"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def shown(value: Any, echo: bool) -> str:
+    """``"value" `` for an error message, or nothing for a secret or a long/composite value."""
+    if not echo or not isinstance(value, str | int | float | bool) or value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # gRPC sends every number as a double: show what the program said
+    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    return f"{text} " if len(text) <= MAX_ECHO_CHARS else ""
+
+
+def nearest(value: Any, allowed: tuple[str, ...]) -> str | None:
+    if not isinstance(value, str):
+        return None
+    matches = difflib.get_close_matches(value.lower(), allowed, n=1, cutoff=0.6)
+    return matches[0] if matches else None
