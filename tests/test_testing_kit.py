@@ -14,7 +14,7 @@ import pulumi
 import pytest
 
 from pairing_provider import PairingKey, PairingProfile
-from pairing_provider.errors import RateLimitedError
+from pairing_provider.errors import NotFoundError, RateLimitedError
 from pairing_provider.testing import PCE, UNKNOWN, Secret, StackError
 
 PROFILE_TYPE = "pulumi-python:dynamic/illumio:PairingProfile"
@@ -168,6 +168,14 @@ def test_get_reads_an_existing_profile_without_managing_it(pce: PCE) -> None:
     assert [p["href"] for p in pce.profiles()] == [existing["href"]]
 
 
+def test_a_get_of_a_missing_profile_fails_the_run_with_the_providers_error(pce: PCE) -> None:
+    def program() -> None:
+        PairingProfile.get("missing", "/orgs/1/pairing_profiles/99")
+
+    with pytest.raises(NotFoundError, match="no pairing profile at /orgs/1/pairing_profiles/99"):
+        pce.stack(program).preview()  # reads run in previews too
+
+
 def test_adopting_a_console_profile_changes_only_what_differs(pce: PCE) -> None:
     pce.add_profile("web-servers", description="made in the console")
 
@@ -203,3 +211,29 @@ def test_the_readme_example_is_the_fleet_examples_test_file() -> None:
     section = readme.split("\n## Testing your stack\n", 1)[1]
     block = section.split("```python\n", 1)[1].split("```", 1)[0]
     assert block == (root / "examples" / "fleet" / "test_fleet.py").read_text(encoding="utf-8")
+
+
+def test_names_shared_by_two_types_are_told_apart(pce: PCE) -> None:
+    def program() -> None:
+        profile = PairingProfile("web", name="web", enabled=True)
+        PairingKey("web", pairing_profile_href=profile.href)
+
+    up = pce.stack(program).up()
+
+    assert up.changes == {"web (PairingProfile)": "create", "web (PairingKey)": "create"}
+    assert up.resource("web", "PairingKey").id.startswith(up.resource("web", "PairingProfile").id)
+    with pytest.raises(KeyError, match="2 resources named 'web'"):
+        up.resource("web")
+
+
+@pytest.mark.pce(release="legacy", seed_defaults=True)
+def test_the_pce_marker_picks_a_release_shape_and_default_profiles(pce: PCE) -> None:
+    seeded = pce.profiles()
+    assert seeded and all("enforcement_mode_lock" not in p for p in seeded)  # legacy GET shape
+
+    def program() -> None:
+        PairingProfile("web", name="web-servers", enabled=True)
+
+    stack = pce.stack(program)
+    stack.up()
+    assert stack.up().changes == {}  # a GET without the newer fields is no difference

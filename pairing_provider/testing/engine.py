@@ -44,7 +44,7 @@ SECRET = {rpc._special_sig_key: rpc._special_secret_sig}
 
 
 class StackError(Exception):
-    """The engine refused a resource: a check failure or a resource that does not exist."""
+    """The engine refused a resource: a check failure, or an invoke no provider serves."""
 
 
 @dataclass
@@ -265,12 +265,13 @@ class Deployment:
         props = from_grpc(request.properties)
         provider = self.provider(props[PROVIDER_KEY])
         result = provider.read(request.id, props)
-        if not result.id:
-            raise StackError(f"{request.type} {request.name!r}: no resource {request.id!r}")
+        # As the engine: the resource keeps the id asked for, even when the answer has none
+        # (it fails a get only when outputs are absent, and the dynamic server always adds
+        # __provider), so a get of a missing object gets no other outputs.
         outputs = over_grpc({**(result.outs or {}), PROVIDER_KEY: props[PROVIDER_KEY]})
         secret = frozenset(request.additionalSecretOutputs)
         self._step(request, "read")
-        self._save(urn, request, result.id, props, outputs, secret, external=True)
+        self._save(urn, request, request.id, props, outputs, secret, external=True)
         return outputs, secret
 
     def _step(self, request: Any, op: str, replaces: list[str] | None = None) -> None:

@@ -53,8 +53,22 @@ class RunResult:
 
     @property
     def changes(self) -> dict[str, str]:
-        """Resource name -> ``create``/``update``/``replace``/``delete``: ``{}`` is no change."""
-        return {step.name: step.op for step in self.steps if step.op not in NO_CHANGE}
+        """Resource name -> ``create``/``update``/``replace``/``delete``: ``{}`` is no change.
+
+        A name that resources of two types share is given as ``"name (Type)"`` for each.
+        """
+        shared = {
+            step.name
+            for step in self.steps
+            if sum(other.name == step.name for other in self.steps) > 1
+        }
+        return {
+            f"{step.name} ({step.type.rsplit(':', 1)[-1]})" if step.name in shared else step.name: (
+                step.op
+            )
+            for step in self.steps
+            if step.op not in NO_CHANGE
+        }
 
 
 class Stack:
