@@ -33,7 +33,7 @@ def web_program(description: str = "web tier", rotation: str = "1") -> None:
         key_lifespan=3600,
         labels=[{"key": "env", "value": "prod"}],
     )
-    key = PairingKey("web-key", pairing_profile_href=profile.href, triggers={"r": rotation})
+    key = PairingKey("web-key", pairing_profile=profile, triggers={"r": rotation})
     pulumi.export("profile_id", profile.id)
     pulumi.export("profile_href", profile.href)
     pulumi.export("description", profile.description)
@@ -51,8 +51,7 @@ def test_up_creates_then_a_second_up_changes_nothing(pce: PCE) -> None:
     assert calls(up.requests) == [
         ("GET", "/orgs/1/labels"),
         ("POST", "/orgs/1/pairing_profiles"),
-        ("GET", "/orgs/1/pairing_profiles/1"),
-        ("POST", "/orgs/1/pairing_profiles/1/pairing_key"),
+        ("POST", "/orgs/1/pairing_profiles/1/pairing_key"),  # pairing_profile=: no GET first
     ]
     assert up.outputs["profile_href"] == up.outputs["profile_id"] == "/orgs/1/pairing_profiles/1"
     code = up.outputs["code"]
@@ -88,15 +87,14 @@ def test_preview_calls_no_create_and_shows_what_is_not_known_yet(pce: PCE) -> No
     stack.program = lambda: web_program(description="web tier, v2")
     changed = stack.preview()
 
-    # An update keeps its id; outputs that are not inputs (href) are unknown until it is done,
-    # so a key wired to `profile.href` previews as replaced (the engine cannot know better) ...
-    assert changed.changes == {"web": "update", "web-key": "replace"}
+    # An update keeps its id; outputs that are not inputs (href) are unknown until it is done.
+    # The key is wired to the profile's id (pairing_profile=), known, so it shows no change.
+    assert changed.changes == {"web": "update"}
     assert [m for m, _ in calls(changed.requests)] == ["GET"]
     assert changed.outputs["profile_id"] == created.outputs["profile_id"]
     assert changed.outputs["profile_href"] is UNKNOWN
     assert changed.outputs["description"] == "web tier, v2"
-    assert changed.outputs["key_id"] is UNKNOWN
-    # ... while the up, where the href is known again, updates the profile alone.
+    assert changed.outputs["key_id"] == created.outputs["key_id"]
     applied = stack.up()
     assert applied.changes == {"web": "update"}
     assert applied.outputs["key_id"] == created.outputs["key_id"]
@@ -237,3 +235,50 @@ def test_the_pce_marker_picks_a_release_shape_and_default_profiles(pce: PCE) -> 
     stack = pce.stack(program)
     stack.up()
     assert stack.up().changes == {}  # a GET without the newer fields is no difference
+
+
+def test_refresh_brings_console_drift_into_the_state_and_up_puts_it_back(pce: PCE) -> None:
+    pce.add_label("env", "prod")
+    stack = pce.stack(web_program)
+    href = stack.up().outputs["profile_href"]
+    pce.change_profile(href, enforcement_mode="full")  # someone in the console
+
+    refreshed = stack.refresh()
+
+    assert refreshed.changes == {"web": "update"}
+    assert {method for method, _ in calls(refreshed.requests)} == {"GET"}  # reads only
+    assert refreshed.resource("web").outputs["enforcement_mode"] == "full"
+    assert stack.preview().changes == {"web": "update"}
+    reverted = stack.up()
+    assert [(r["method"], r["body"]) for r in reverted.requests if r["method"] == "PUT"] == [
+        ("PUT", {"enforcement_mode": "visibility_only"})
+    ]
+    assert stack.refresh().changes == {}
+
+
+def test_a_profile_deleted_outside_is_dropped_by_refresh_and_made_again(pce: PCE) -> None:
+    pce.add_label("env", "prod")
+    stack = pce.stack(web_program)
+    stack.up()
+    pce.delete_profile("/orgs/1/pairing_profiles/1")
+
+    refreshed = stack.refresh()
+
+    assert refreshed.changes == {"web": "delete", "web-key": "delete"}  # its keys went with it
+    assert refreshed.resources == []
+    again = stack.up()
+    assert again.changes == {"web": "create", "web-key": "create"}
+    assert [p["href"] for p in pce.profiles()] == ["/orgs/1/pairing_profiles/2"]
+
+
+def test_destroy_deletes_the_profiles_and_never_revokes_keys(pce: PCE) -> None:
+    pce.add_label("env", "prod")
+    stack = pce.stack(web_program)
+    stack.up()
+
+    destroyed = stack.destroy()
+
+    assert destroyed.changes == {"web-key": "delete", "web": "delete"}
+    assert calls(destroyed.requests) == [("DELETE", "/orgs/1/pairing_profiles/1")]
+    assert destroyed.resources == [] and destroyed.outputs == {}
+    assert pce.profiles() == [] and [k["revoked"] for k in pce.pairing_keys] == [False]

@@ -31,10 +31,6 @@ from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 
 Program = Callable[[], Any] | str | os.PathLike[str]
 NO_CHANGE = ("same", "read")
-FAILED_RUN_LEFTOVERS = (
-    "Future exception was never retrieved",
-    "Task was destroyed but it is pending!",
-)
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,8 @@ class RunResult:
 
 
 class Stack:
-    """One stack of one program. ``up()`` and ``preview()`` return a :class:`RunResult`."""
+    """One stack of one program. ``up()``, ``preview()``, ``refresh()`` and ``destroy()``
+    return a :class:`RunResult`."""
 
     def __init__(
         self,
@@ -94,6 +91,8 @@ class Stack:
         self.secrets = frozenset(_qualified(key, self.project) for key in secrets)
         self.state: dict[str, ResourceState] = {}
         self._request_log = request_log or list
+        self._saved_config = dict(self.config)  # what the state holds: set by each up
+        self._outputs: dict[str, Any] = {}
 
     def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
         """As ``pulumi config set [--secret] KEY VALUE``: the next run sees it."""
@@ -107,6 +106,14 @@ class Stack:
 
     def preview(self) -> RunResult:
         return self._run(preview=True)
+
+    def refresh(self) -> RunResult:
+        """``pulumi refresh``: the state read back from the PCE (drift, deletions)."""
+        return self._without_program(Deployment.refresh)
+
+    def destroy(self) -> RunResult:
+        """``pulumi destroy``: every resource the stack created deleted, newest first."""
+        return self._without_program(Deployment.finish)
 
     def resource(self, name: str, type_: str | None = None) -> ResourceState:
         """The state of the resource named ``name`` (and of type ``type_``, if given)."""
@@ -125,8 +132,32 @@ class Stack:
         finally:
             pulumi.runtime.set_all_config({}, [])
             self.state = deployment.final_state(completed)
+        outputs = _stack_outputs(deployment)
+        if not preview:
+            self._saved_config, self._outputs = dict(self.config), outputs
         return RunResult(
-            outputs=_stack_outputs(deployment),
+            outputs=outputs,
+            steps=list(deployment.steps),
+            resources=list(self.state.values()),
+            requests=self._request_log()[logged:],
+        )
+
+    def _without_program(self, action: Callable[[Deployment], None]) -> RunResult:
+        """Refresh and destroy run without the program, with the config the last ``up`` saved
+        in the state (as the engine configures providers for them)."""
+        deployment = Deployment(self.state, self._saved_config, self.project, preview=False)
+        logged = len(self._request_log())
+        completed = False
+        try:
+            with _fresh_provider_process():
+                action(deployment)
+                completed = True
+        finally:
+            self.state = deployment.final_state(completed)
+        if not self.state:
+            self._outputs = {}
+        return RunResult(
+            outputs=dict(self._outputs),
             steps=list(deployment.steps),
             resources=list(self.state.values()),
             requests=self._request_log()[logged:],
@@ -194,24 +225,23 @@ def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         warnings.simplefilter("ignore", DeprecationWarning)
         previous = asyncio.get_event_loop_policy().get_event_loop()
     loop = asyncio.new_event_loop()
-    loop.set_exception_handler(_unretrieved_failure_is_reported)
     asyncio.set_event_loop(loop)
     try:
         yield loop
     finally:
+        _cancel_leftovers(loop)
         loop.close()
         asyncio.set_event_loop(previous)
 
 
-def _unretrieved_failure_is_reported(
-    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
-) -> None:
-    """A failed registration fails every output future of the resource and leaves the outputs
-    that wait on them pending; the run raised the error already, so asyncio's log of each
-    such future and task, when it is collected, would only be noise."""
-    if context.get("message") in FAILED_RUN_LEFTOVERS:
-        return
-    loop.default_exception_handler(context)
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """After a failed run, outputs still wait on the failed resource: cancel them while the
+    loop can still run them to their end (as ``asyncio.run`` does), not at garbage collection."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 @contextmanager
