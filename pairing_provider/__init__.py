@@ -18,16 +18,20 @@ if TYPE_CHECKING:
         ForbiddenError,
         IllumioError,
         JobFailedError,
+        LookupFailedError,
+        MigrationError,
         NotAcceptableError,
         NotFoundError,
+        OperationTimeoutError,
+        PairingProfileError,
         PCEConnectionError,
         PCEError,
         RateLimitedError,
+        UnexpectedResponseError,
     )
     from pairing_provider.key import PairingKey, PairingKeyProvider
     from pairing_provider.lookups import (
         Label,
-        LookupFailedError,
         find_label,
         find_label_output,
         find_labels,
@@ -38,11 +42,7 @@ if TYPE_CHECKING:
         get_pairing_profile_output,
     )
     from pairing_provider.models import PairingProfileData
-    from pairing_provider.profile import (
-        PairingProfile,
-        PairingProfileError,
-        PairingProfileProvider,
-    )
+    from pairing_provider.profile import PairingProfile, PairingProfileProvider
 
 _EXPORTS = {
     "Settings": "pairing_provider.config",
@@ -51,6 +51,11 @@ _EXPORTS = {
     "ForbiddenError": "pairing_provider.errors",
     "IllumioError": "pairing_provider.errors",
     "JobFailedError": "pairing_provider.errors",
+    "LookupFailedError": "pairing_provider.errors",
+    "MigrationError": "pairing_provider.errors",
+    "OperationTimeoutError": "pairing_provider.errors",
+    "PairingProfileError": "pairing_provider.errors",
+    "UnexpectedResponseError": "pairing_provider.errors",
     "NotAcceptableError": "pairing_provider.errors",
     "NotFoundError": "pairing_provider.errors",
     "PCEConnectionError": "pairing_provider.errors",
@@ -60,10 +65,8 @@ _EXPORTS = {
     "PairingKeyProvider": "pairing_provider.key",
     "PairingProfile": "pairing_provider.profile",
     "PairingProfileProvider": "pairing_provider.profile",
-    "PairingProfileError": "pairing_provider.profile",
     "PairingProfileData": "pairing_provider.models",
     "Label": "pairing_provider.lookups",
-    "LookupFailedError": "pairing_provider.lookups",
     "find_label": "pairing_provider.lookups",
     "find_label_output": "pairing_provider.lookups",
     "find_labels": "pairing_provider.lookups",
@@ -82,8 +85,10 @@ __all__ = [
     "JobFailedError",
     "Label",
     "LookupFailedError",
+    "MigrationError",
     "NotAcceptableError",
     "NotFoundError",
+    "OperationTimeoutError",
     "PCEConnectionError",
     "PCEError",
     "PairingKey",
@@ -94,6 +99,7 @@ __all__ = [
     "PairingProfileProvider",
     "RateLimitedError",
     "Settings",
+    "UnexpectedResponseError",
     "find_label",
     "find_label_output",
     "find_labels",

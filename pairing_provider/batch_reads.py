@@ -3,25 +3,31 @@
 A ``pulumi refresh`` of N profiles sends N reads to one provider process. The first read of a
 burst is one GET of that profile; a second read soon after means a burst is under way, so the
 reader lists every profile of the org once (asynchronously past 500) and answers the rest of
-the burst from that snapshot, for a short, bounded time.
+the burst from that snapshot, for a short, bounded time. Each client (``client.profiles``)
+has one reader.
 
 Exactness is kept where it matters:
 - a profile missing from the snapshot (deleted, or created after it was taken) is confirmed
   with its own GET, so a refresh never drops a profile that still exists;
-- a profile this process wrote since the snapshot was taken is read again with its own GET,
-  so an update is never answered with the values it replaced.
+- a profile this process wrote is read with its own GET until a listing that started after
+  the write had finished: the client marks it when the write has ended (not when it starts,
+  so a listing taken while a PUT is under way cannot pass for newer than the PUT).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pairing_provider.client import PCEClient, PerClient
-from pairing_provider.errors import NotFoundError
+from pairing_provider.errors import NotFoundError, PCEError
 
+if TYPE_CHECKING:
+    from pairing_provider.client import PCEClient
+
+log = logging.getLogger("pairing_provider")
 SNAPSHOT_MAX_AGE_SECONDS = 30.0  # long enough for a large refresh, short enough to stay fresh
 BURST_SECONDS = 5.0  # a second read this soon after the first starts a snapshot
 
@@ -39,11 +45,12 @@ class ProfileReader:
         self._client = client
         self._clock = clock
         self._max_age = max_age
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while a listing is taken
         self._snapshot: dict[str, dict[str, Any]] | None = None
-        self._taken_at = float("-inf")
+        self._listed_from = float("-inf")  # when the snapshot's listing was started
         self._last_read_at = float("-inf")
-        self._written: set[str] = set()  # hrefs this process changed since the snapshot
+        self._written_lock = threading.Lock()  # never waits for a listing
+        self._written: dict[str, float] = {}  # href -> when this process's write to it ended
 
     def get(self, href: str) -> dict[str, Any] | None:
         """The profile as the PCE has it now, or None when it no longer exists."""
@@ -56,26 +63,55 @@ class ProfileReader:
             return None
 
     def wrote(self, href: str) -> None:
-        """This process created, changed or deleted ``href``: the snapshot no longer knows it."""
-        with self._lock:
-            self._written.add(href)
+        """A write (create, update, delete) of ``href`` by this process has just ended."""
+        with self._written_lock:
+            self._written[href] = self._clock()
+
+    def reset(self) -> None:
+        with self._lock, self._written_lock:
+            self._snapshot, self._listed_from, self._last_read_at = (
+                None,
+                float("-inf"),
+                float("-inf"),
+            )
+            self._written.clear()
 
     def _from_snapshot(self, href: str) -> dict[str, Any] | None:
-        with self._lock:
+        # Another thread may be listing: wait for it no longer than this operation may last,
+        # then read this one profile on its own.
+        if not self._lock.acquire(timeout=max(0.0, self._client.remaining())):
+            return None
+        try:
             now = self._clock()
             burst = now - self._last_read_at <= BURST_SECONDS
             self._last_read_at = now
-            if now - self._taken_at > self._max_age:
+            if now - self._listed_from > self._max_age:
                 if not burst:
                     return None  # a lone read: one GET is cheaper than a listing
-                # Taken under the lock: the other worker threads wait for it, not list too.
-                profiles = self._client.list_pairing_profiles()
-                self._snapshot = {profile["href"]: profile for profile in profiles}
-                self._taken_at, self._written = self._clock(), set()
-            if self._snapshot is None or href in self._written:
+                self._take_snapshot()
+            if self._snapshot is None or self._written_since_listing(href):
                 return None
             return self._snapshot.get(href)
+        finally:
+            self._lock.release()
 
+    def _take_snapshot(self) -> None:
+        # Taken under the lock: the other worker threads wait for it, not list too.
+        started = self._clock()
+        try:
+            profiles = self._client.list_pairing_profiles()
+        except PCEError as exc:
+            # A failed listing must not fail the reads it was meant to spare: each reads its
+            # own profile with one GET, and no listing is tried again for ``max_age``.
+            log.warning("listing profiles for a refresh failed (%s): reading one by one", exc)
+            self._snapshot, self._listed_from = None, started
+            return
+        self._snapshot = {profile["href"]: profile for profile in profiles}
+        self._listed_from = started
+        with self._written_lock:  # writes that ended before the listing began are in it
+            self._written = {h: at for h, at in self._written.items() if at >= started}
 
-# The process-wide reader for a client's PCE and org.
-reader_for: PerClient[ProfileReader] = PerClient(ProfileReader)
+    def _written_since_listing(self, href: str) -> bool:
+        with self._written_lock:
+            ended = self._written.get(href)
+        return ended is not None and ended >= self._listed_from

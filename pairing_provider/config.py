@@ -6,13 +6,22 @@ environment, so a stack can pin its PCE while CI supplies credentials through va
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pairing_provider.errors import ConfigurationError
 
@@ -35,6 +44,7 @@ SOURCES: tuple[SettingSource, ...] = (
     SettingSource("org_id", "orgId", "ILLUMIO_PCE_ORG_ID"),
     SettingSource("ca_file", "caFile", "ILLUMIO_CA_FILE"),
     SettingSource("insecure", "insecure", "ILLUMIO_ALLOW_INSECURE_TLS"),
+    SettingSource("allow_insecure_http", "allowInsecureHttp", "ILLUMIO_ALLOW_INSECURE_HTTP"),
     SettingSource("request_timeout", "requestTimeout", "ILLUMIO_REQUEST_TIMEOUT"),
     SettingSource("max_retries", "maxRetries", "ILLUMIO_MAX_RETRIES"),
     SettingSource("operation_timeout", "operationTimeout", "ILLUMIO_OPERATION_TIMEOUT"),
@@ -44,25 +54,46 @@ SOURCES: tuple[SettingSource, ...] = (
     SettingSource("rate_window", "rateWindow", "ILLUMIO_RATE_WINDOW"),
 )
 CONFIG_NAMESPACE = "illumio"
+BOOLEAN_FIELDS = frozenset({"insecure", "allow_insecure_http"})
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: traffic that never leaves this machine."""
+    name = host.strip("[]").lower()
+    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def normalise_pce_host(value: str) -> str:
-    """``pce.example.com`` -> ``https://pce.example.com:8443``; keeps an explicit scheme/port."""
+    """``pce.example.com`` -> ``https://pce.example.com:8443``; keeps an explicit scheme/port.
+
+    Problems are named without echoing the value: a misplaced secret must not reach a log.
+    """
     text = value.strip().rstrip("/")
     if not text:
         raise ValueError("must not be empty")
     has_scheme = "://" in text
     parts = urlsplit(text if has_scheme else f"https://{text}")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "must not carry credentials (user:secret@host): set apiKeyUsername and "
+            "apiKeySecret instead (the value is not shown)"
+        )
     if parts.scheme not in ("https", "http"):
-        raise ValueError(f"scheme must be https or http, not {parts.scheme!r}")
+        raise ValueError("scheme must be https or http")
     if not parts.hostname:
-        raise ValueError(f"{value!r} has no host name")
-    if parts.path.rstrip("/") not in ("", "/api/v2"):
-        raise ValueError(f"{value!r} must be a host (and port), not a path")
+        raise ValueError("has no host name")
+    if parts.path.rstrip("/") not in ("", "/api/v2") or parts.query or parts.fragment:
+        raise ValueError("must be a host (and port), not a path")
     try:
         port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"{value!r} has an invalid port") from exc
+    except ValueError:
+        raise ValueError("has an invalid port") from None
     if port is None and not has_scheme:
         port = DEFAULT_PCE_PORT  # a bare host is an on-prem PCE on its default port
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
@@ -72,7 +103,8 @@ def normalise_pce_host(value: str) -> str:
 class Settings(BaseModel):
     """Validated connection settings. ``repr`` and ``str`` never show the secret."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a ValidationError raised by Settings(...) must not show a secret.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     pce_host: str
     api_key_username: str = Field(min_length=1)
@@ -80,10 +112,13 @@ class Settings(BaseModel):
     org_id: int = Field(default=1, ge=1)
     ca_file: str | None = None
     insecure: bool = False
+    allow_insecure_http: bool = False
     request_timeout: float = Field(default=30.0, gt=0, le=3600)
     max_retries: int = Field(default=5, ge=0, le=100)
     operation_timeout: float = Field(default=300.0, gt=0, le=86400)
-    # The PCE allows 500 requests per minute per API key; stay a little under it.
+    # The PCE allows 500 requests per minute per API key. Pacing counts each request from the
+    # moment its answer arrives, so 500 would be safe too; 450 leaves room for other users
+    # of the same key (a CI job, a script) running meanwhile.
     max_requests_per_minute: int = Field(default=450, ge=1, le=1_000_000)
     # Seconds the limit above counts over: 60 for a PCE (only a simulator started with
     # --rate-window has another).
@@ -94,19 +129,54 @@ class Settings(BaseModel):
     def _host(cls, value: str) -> str:
         return normalise_pce_host(value)
 
+    @field_validator("api_key_username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        if not _is_latin1(value) or ":" in value:
+            raise ValueError(
+                "must be Latin-1 text without ':' (HTTP basic auth sends it so); the value is "
+                "not shown"
+            )
+        return value
+
     @field_validator("api_key_secret")
     @classmethod
     def _secret(cls, value: SecretStr) -> SecretStr:
         if not value.get_secret_value():
             raise ValueError("must not be empty")
+        if not _is_latin1(value.get_secret_value()):
+            raise ValueError(
+                "must be Latin-1 text (HTTP basic auth sends it so; a PCE key secret is hex): "
+                "check for a pasted character that is not part of it"
+            )
         return value
 
     @field_validator("ca_file")
     @classmethod
     def _ca_file(cls, value: str | None) -> str | None:
         if value is not None and not os.path.isfile(value):
-            raise ValueError(f"no such file: {value}")
+            # The path is not shown: a secret pasted into the wrong setting must not leak.
+            raise ValueError("no such file (the path given is not shown)")
         return value
+
+    @model_validator(mode="after")
+    def _plain_http(self) -> Settings:
+        if self.uses_tls or self.is_loopback or self.allow_insecure_http:
+            return self
+        raise ValueError(
+            "pceHost: http:// would send the API key in clear to a host that is not this "
+            "machine; use https://, or opt in with stack config "
+            f"'{CONFIG_NAMESPACE}:allowInsecureHttp' or environment variable "
+            "ILLUMIO_ALLOW_INSECURE_HTTP set to true"
+        )
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.pce_host.startswith("https://")
+
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback_host(urlsplit(self.pce_host).hostname or "")
 
     @property
     def api_url(self) -> str:
@@ -143,11 +213,19 @@ class Settings(BaseModel):
             if value is None or value == "":
                 value = env.get(source.env_var) or None
             if value is not None:
-                raw[source.field] = _parse_bool(value) if source.field == "insecure" else value
+                raw[source.field] = _parse_bool(value) if source.field in BOOLEAN_FIELDS else value
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
             raise ConfigurationError(_describe_problems(exc)) from None
+
+
+def _is_latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse_bool(value: Any) -> Any:
@@ -168,8 +246,9 @@ def _describe_problems(exc: ValidationError) -> list[str]:
         field = str(error["loc"][0]) if error["loc"] else ""
         source = by_field.get(field)
         reason = "required" if error["type"] == "missing" else error["msg"]
+        reason = reason.removeprefix("Value error, ")
         if source is None:
-            problems.append(f"{field}: {reason}")
+            problems.append(f"{field}: {reason}" if field else reason)
             continue
         problems.append(
             f"{source.config_key}: {reason} (set stack config "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pairing_provider.redaction import redact
+
 
 class IllumioError(Exception):
     """Base class of every error this package raises."""
@@ -43,9 +45,10 @@ class PCEError(IllumioError):
         self.method = method
         self.path = path
         self.request_id = request_id
-        self.errors = errors or []
-        self.detail = detail
-        super().__init__(self._message())
+        # A PCE (or a proxy in front of it) may echo request headers: clean what it said.
+        self.errors = [(redact(token), redact(message)) for token, message in errors or []]
+        self.detail = redact(detail)
+        super().__init__(redact(self._message()))
 
     @property
     def tokens(self) -> list[str]:
@@ -62,10 +65,6 @@ class PCEError(IllumioError):
         if self.request_id:
             parts.append(f"Request-ID {self.request_id}")
         return "; ".join(parts)
-
-
-class PairingProfileError(PCEError):
-    """Creating or adopting a profile failed for a reason the program can fix."""
 
 
 class AuthenticationError(PCEError):
@@ -100,8 +99,30 @@ class PCEConnectionError(PCEError):
         super().__init__(**fields)
 
 
+class OperationTimeoutError(PCEConnectionError):
+    """The operation deadline (``operationTimeout``) passed while a request was under way."""
+
+
 class JobFailedError(PCEError):
     """An asynchronous collection job ended in ``failed`` or did not finish in time."""
+
+
+class UnexpectedResponseError(PCEError):
+    """The PCE answered, but not with what the API promises: a body that is not JSON or not
+    of the expected shape, another object than the one asked for, a body past the size cap,
+    a redirect loop or a redirect (or job ``Location``) to another host."""
+
+
+class PairingProfileError(PCEError):
+    """Creating or adopting a profile failed for a reason the program can fix."""
+
+
+class LookupFailedError(IllumioError, LookupError):
+    """A look-up found nothing, or more than the one it needed."""
+
+
+class MigrationError(IllumioError):
+    """The state cannot be migrated: the message says why and names the resource addresses."""
 
 
 _BY_STATUS: dict[int, type[PCEError]] = {

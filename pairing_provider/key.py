@@ -21,7 +21,6 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.dynamic import Resource as DynamicResource
 
-from pairing_provider.batch_reads import reader_for
 from pairing_provider.declaration import without_provider
 from pairing_provider.errors import IllumioError
 from pairing_provider.hrefs import profile_id
@@ -149,7 +148,7 @@ class PairingKeyProvider(IllumioResourceProvider):
                 "code again, so a key can only be made, not looked up or imported"
             )
         href = self.valid_href(props.get("pairing_profile_href"))
-        if reader_for(self.client).get(href) is None:
+        if self.client.profiles.get(href) is None:
             return ReadResult("", {})  # its profile is gone, and every key with it
         if regenerates(props) and is_expired(props):
             return ReadResult("", {})  # expired: dropped, so the next up makes a new one

@@ -3,7 +3,8 @@
 A program may name labels as ``{"key": "env", "value": "prod"}``; check turns them into hrefs
 so that previews show real hrefs. Resolving many resources' labels costs one collection GET,
 not one request per label: the listing is kept for a short, bounded time, and listed again
-once when a pair is missing from it (a label created since).
+once when a pair is missing from it (a label created since). Each client (``client.labels``)
+has one directory.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pairing_provider.client import PCEClient, PerClient
+if TYPE_CHECKING:
+    from pairing_provider.client import PCEClient
 
 LISTING_MAX_AGE_SECONDS = 60.0
 RELIST_ON_MISS_AFTER_SECONDS = 2.0
@@ -49,9 +51,13 @@ class LabelDirectory:
         self._index: dict[tuple[str, str], dict[str, Any]] = {}
         self._listed_at: float | None = None
 
+    def reset(self) -> None:
+        with self._lock:
+            self._index, self._listed_at = {}, None
+
     def _relist(self) -> None:
         labels = self._client.list_labels()
-        self._index = {(label.get("key"), label.get("value")): label for label in labels}
+        self._index = {(str(label.get("key")), str(label.get("value"))): label for label in labels}
         self._listed_at = self._clock()
 
     def _age(self) -> float:
@@ -67,10 +73,6 @@ class LabelDirectory:
                 self._relist()
                 label = self._index.get((key, value))
             return label
-
-
-# The process-wide label directory for a client's PCE and org.
-directory_for: PerClient[LabelDirectory] = PerClient(LabelDirectory)
 
 
 def resolve_label_pairs(

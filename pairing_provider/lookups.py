@@ -15,7 +15,7 @@ import pulumi
 
 from pairing_provider.client import PCEClient, client_for
 from pairing_provider.config import CONFIG_NAMESPACE, Settings
-from pairing_provider.errors import IllumioError, NotFoundError
+from pairing_provider.errors import LookupFailedError, NotFoundError
 from pairing_provider.hrefs import PROFILE_HREF
 from pairing_provider.labels import describe_pair, is_label_pair
 from pairing_provider.models import PairingProfileData, VenType
@@ -27,10 +27,6 @@ class Label(TypedDict):
     href: str
     key: str
     value: str
-
-
-class LookupFailedError(IllumioError, LookupError):
-    """A look-up found nothing, or more than the one it needed."""
 
 
 def connection() -> PCEClient:

@@ -1,8 +1,16 @@
 """Pacing: stay under the PCE's per-API-key rate limit instead of bouncing off 429s.
 
-The PCE allows 500 requests per minute per API key. All threads of a provider process (the
-dynamic provider server runs 4) share one pacer per PCE and key, a sliding window over the
-moments requests were sent: request N+1 waits until the oldest of the last N has left it.
+The PCE allows 500 requests per minute per API key and counts a request when it arrives,
+which is some time after this process sent it. Counting at send time lets a request sent
+exactly one window after an earlier one arrive less than a window after it (the earlier one
+travelled slower), and the PCE refuses it. So a request holds its slot from the moment it is
+sent until its answer arrives, and only then starts its window: the PCE saw it before the
+answer left, so a window measured from the answer's arrival is never shorter than the PCE's.
+That makes a limit set exactly to the PCE's own safe; no margin is needed for latency.
+
+All threads of a provider process (the dynamic provider server runs 4), and every connection
+setting with the same PCE and API key (settings that differ only in timeouts, say), share one
+pacer: the PCE counts per key, not per connection.
 """
 
 from __future__ import annotations
@@ -10,11 +18,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 class RequestPacer:
-    """At most ``limit`` sends in any ``window`` seconds, across every thread that shares it."""
+    """At most ``limit`` requests in any ``window`` seconds, across every thread sharing it."""
 
     def __init__(
         self,
@@ -28,35 +37,73 @@ class RequestPacer:
         self.window = window
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()
-        self._lock = threading.Lock()
+        self._answered: deque[float] = deque()  # when answers arrived, oldest first
+        self._in_flight = 0
+        self._changed = threading.Condition()
 
     def acquire(self) -> float:
-        """Block until a request may be sent; return the seconds waited."""
+        """Block until a request may be sent and take a slot; return the seconds waited.
+
+        Every ``acquire`` must be followed by one ``release`` when the answer (or the failure)
+        has arrived: ``slot()`` pairs them.
+        """
         waited = 0.0
         while True:
-            with self._lock:
+            with self._changed:
                 now = self._clock()
-                while self._sent and now - self._sent[0] >= self.window:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit:
-                    self._sent.append(now)
+                while self._answered and now - self._answered[0] >= self.window:
+                    self._answered.popleft()
+                if len(self._answered) + self._in_flight < self.limit:
+                    self._in_flight += 1
                     return waited
-                pause = self.window - (now - self._sent[0])
+                if not self._answered:
+                    # Every slot is a request still under way: wait for one of them to end.
+                    self._changed.wait(timeout=self.window)
+                    continue
+                pause = self.window - (now - self._answered[0])
             # Sleep outside the lock, so other threads can see the window move too.
             self._sleep(pause)
             waited += pause
 
+    def release(self) -> None:
+        """The answer to one acquired request arrived: its window starts now."""
+        with self._changed:
+            self._in_flight -= 1
+            self._answered.append(self._clock())
+            self._changed.notify_all()
 
-_pacers: dict[tuple[str, str, int, float], RequestPacer] = {}
+    @contextmanager
+    def slot(self) -> Iterator[float]:
+        """``with pacer.slot():`` around one request: waits for room, frees it at the answer."""
+        waited = self.acquire()
+        try:
+            yield waited
+        finally:
+            self.release()
+
+    def tighten(self, limit: int, window: float) -> None:
+        """Keep the stricter of two settings for the same API key (the PCE has one limit)."""
+        with self._changed:
+            self.limit = min(self.limit, limit)
+            self.window = max(self.window, window)
+
+
+_pacers: dict[tuple[str, str], RequestPacer] = {}
 _pacers_lock = threading.Lock()
 
 
 def pacer_for(pce_host: str, api_key: str, limit: int, window: float) -> RequestPacer:
     """The process-wide pacer of one API key on one PCE (the PCE counts per key)."""
-    key = (pce_host, api_key, limit, window)
     with _pacers_lock:
-        pacer = _pacers.get(key)
+        pacer = _pacers.get((pce_host, api_key))
         if pacer is None:
-            pacer = _pacers[key] = RequestPacer(limit, window)
+            pacer = _pacers[(pce_host, api_key)] = RequestPacer(limit, window)
+        else:
+            pacer.tighten(limit, window)
         return pacer
+
+
+def reset_pacers() -> None:
+    """Forget every pacer (tests: a fresh simulator has a fresh rate window)."""
+    with _pacers_lock:
+        _pacers.clear()

@@ -23,8 +23,6 @@ from pulumi.dynamic import (
 )
 from pulumi.dynamic import Resource as DynamicResource
 
-from pairing_provider.batch_reads import reader_for
-from pairing_provider.client import CreateAttempt
 from pairing_provider.declaration import contains_unknown, literal_values, without_provider
 from pairing_provider.errors import (
     IllumioError,
@@ -32,7 +30,7 @@ from pairing_provider.errors import (
     NotFoundError,
     PairingProfileError,
 )
-from pairing_provider.labels import describe_pair, directory_for, is_label_pair
+from pairing_provider.labels import describe_pair, is_label_pair
 from pairing_provider.models import (
     PROFILE,
     EnforcementMode,
@@ -44,6 +42,7 @@ from pairing_provider.models import (
     normalise_live,
     read_only_values,
 )
+from pairing_provider.pce_clock import CreateAttempt
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
 
 log = logging.getLogger("pairing_provider")
@@ -94,7 +93,7 @@ class PairingProfileProvider(IllumioResourceProvider):
         if not pairs:
             return news, []
         try:
-            directory = directory_for(self.client)
+            directory = self.client.labels
             found = {
                 index: directory.find(item["key"], item["value"]) for index, item in pairs.items()
             }
@@ -137,7 +136,6 @@ class PairingProfileProvider(IllumioResourceProvider):
             if NAME_TAKEN not in exc.tokens:
                 raise
             body = self._take_over_existing(args, exc)
-        reader_for(self.client).wrote(body["href"])
         return CreateResult(body["href"], outputs(args, body))
 
     def _find_own(self, args: PairingProfileArgs, attempt: CreateAttempt) -> dict[str, Any] | None:
@@ -231,14 +229,13 @@ class PairingProfileProvider(IllumioResourceProvider):
         differing = set(changed_fields(current, args.model_dump())) - PROFILE.replacing
         if not differing:
             return current
-        reader_for(self.client).wrote(href)
         self.client.update_pairing_profile(href, args.api_body(differing))
         return self.client.get_pairing_profile(href)
 
     @pce_operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         href = self.valid_href(id_)
-        body = reader_for(self.client).get(href)
+        body = self.client.profiles.get(href)
         if body is None and not without_provider(
             props
         ):  # PairingProfile.get(): named by the program
@@ -261,7 +258,6 @@ class PairingProfileProvider(IllumioResourceProvider):
     @pce_operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         href = self.valid_href(id_)
-        reader_for(self.client).wrote(href)
         try:
             self.client.delete_pairing_profile(href)
         except NotFoundError:

@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from pairing_provider import batch_reads, labels
-from pairing_provider.client import PCEClient
+from pairing_provider.client import PCEClient, reset_connections
 from pairing_provider.config import Settings
 from pairing_provider.simulator import Simulator
 from tests.engine import Engine
@@ -30,8 +29,7 @@ def simulator(simulator_server: Simulator) -> Simulator:
     simulator_server.reset()
     # Providers run in-process under set_mocks keep process-wide caches (label listing,
     # refresh snapshot) keyed by connection settings: a reset simulator must not meet them.
-    labels.directory_for.clear()
-    batch_reads.reader_for.clear()
+    reset_connections()
     return simulator_server
 
 

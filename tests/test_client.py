@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from typing import Any
 
 import pytest
 import requests
 
 from conftest import API_SECRET, API_USER, issued_codes
-from pairing_provider.client import PCEClient
+from pairing_provider.batch_reads import ProfileReader
+from pairing_provider.client import PCEClient, client_for, reset_connections, retry_after_seconds
 from pairing_provider.config import Settings
 from pairing_provider.errors import (
     AuthenticationError,
@@ -20,6 +23,8 @@ from pairing_provider.errors import (
     PCEError,
     RateLimitedError,
 )
+from pairing_provider.labels import LabelDirectory
+from pairing_provider.pce_clock import CreateAttempt
 from pairing_provider.simulator import Simulator
 
 
@@ -226,3 +231,196 @@ def test_unreachable_pce_is_a_connection_error(settings: Settings) -> None:
     client = PCEClient(changed(settings, **{"pce_host": "http://127.0.0.1:9", "max_retries": 0}))
     with pytest.raises(PCEConnectionError, match="GET /orgs/1/pairing_profiles failed"):
         client.list_pairing_profiles()
+
+
+def fake_time() -> tuple[list[float], list[float], Any, Any]:
+    """(now, sleeps, clock, sleep): a clock that only moves when the client sleeps."""
+    now, sleeps = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    return now, sleeps, (lambda: now[0]), sleep
+
+
+def test_one_client_per_settings_owns_its_caches(settings: Settings) -> None:
+    first = client_for(settings)
+    assert client_for(changed(settings)) is first  # equal settings, the same connection
+    assert client_for(changed(settings, request_timeout=7)) is not first
+    assert isinstance(first.profiles, ProfileReader)
+    assert isinstance(first.labels, LabelDirectory)
+    reset_connections()
+    assert client_for(settings) is not first
+
+
+def test_a_lost_post_is_looked_up_then_resent_under_the_retry_policy(
+    settings: Settings, simulator: Simulator
+) -> None:
+    _now, sleeps, clock, sleep = fake_time()
+    client = PCEClient(changed(settings, max_retries=3), clock=clock, sleep=sleep)
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=503, count=4)
+    attempts: list[int] = []
+
+    def find_created(attempt: CreateAttempt) -> dict[str, Any] | None:
+        attempts.append(attempt.number)
+        assert attempt.error.status == 503
+        return None
+
+    with pytest.raises(PCEError, match=r"HTTP 503; .*after 3 retries"):
+        client.create_pairing_profile({"name": "busy", "enabled": True}, find_created=find_created)
+    assert attempts == [1, 2, 3]
+    assert [c[0] for c in api_calls(simulator)] == ["POST"] * 4  # 1 + max_retries, no more
+    assert len(sleeps) == 3 and all(0 <= wait <= 0.5 * 2**i for i, wait in enumerate(sleeps))
+
+
+def test_what_find_created_returns_is_the_result(client: PCEClient, simulator: Simulator) -> None:
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=504, when="after")
+
+    def find_created(attempt: CreateAttempt) -> dict[str, Any] | None:
+        [found] = client.list_pairing_profiles(name="lost")
+        return found
+
+    created = client.create_pairing_profile(
+        {"name": "lost", "enabled": True}, find_created=find_created
+    )
+    assert created["name"] == "lost"
+    assert [c[0] for c in api_calls(simulator)] == ["POST", "GET"]
+
+
+def test_find_created_errors_propagate(client: PCEClient, simulator: Simulator) -> None:
+    simulator.add_fault(method="POST", path="pairing_profiles$", drop_connection=True)
+
+    def find_created(attempt: CreateAttempt) -> dict[str, Any] | None:
+        raise LookupError("look-up broke")
+
+    with pytest.raises(LookupError, match="look-up broke"):
+        client.create_pairing_profile({"name": "x", "enabled": True}, find_created=find_created)
+    assert [c[0] for c in api_calls(simulator)] == ["POST"]
+
+
+def test_a_post_deadline_holds_across_look_ups(settings: Settings, simulator: Simulator) -> None:
+    _now, sleeps, clock, sleep = fake_time()
+    client = PCEClient(
+        changed(settings, max_retries=50, operation_timeout=10), clock=clock, sleep=sleep
+    )
+    simulator.add_fault(method="POST", status=503, retry_after=3, count=50)
+    with pytest.raises(PCEError, match="gave up: the next retry would pass the 10s"):
+        with client.operation():
+            client.create_pairing_profile(
+                {"name": "x", "enabled": True}, find_created=lambda attempt: None
+            )
+    assert sleeps == [3, 3, 3]
+    assert [c[0] for c in api_calls(simulator)] == ["POST"] * 4
+
+
+def test_a_database_lock_is_a_refusal_and_retried_even_for_post(
+    settings: Settings, simulator: Simulator
+) -> None:
+    _now, _sleeps, clock, sleep = fake_time()
+    client = PCEClient(settings, clock=clock, sleep=sleep)
+    lock = [{"token": "", "message": "Could not get a database lock"}]
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=406, body=lock)
+    created = client.create_pairing_profile({"name": "locked", "enabled": True})
+    assert created["name"] == "locked"
+    assert [c[2] for c in api_calls(simulator)] == [406, 201]
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("inf", 86400.0), ("1e308", 86400.0), ("-5", 0.0), ("nan", None), ("2.5", 2.5)],
+)
+def test_retry_after_is_clamped(header: str, seconds: float | None) -> None:
+    response = requests.Response()
+    response.headers["Retry-After"] = header
+    assert retry_after_seconds(response) == seconds
+
+
+def test_a_huge_retry_after_on_429_gives_up_at_once(
+    settings: Settings, simulator: Simulator
+) -> None:
+    _now, sleeps, clock, sleep = fake_time()
+    client = PCEClient(settings, clock=clock, sleep=sleep)
+    simulator.add_fault(method="GET", status=429, retry_after=999999)
+    with pytest.raises(RateLimitedError, match="gave up"):
+        client.list_pairing_profiles()
+    assert sleeps == []
+
+
+def test_a_write_ending_during_a_listing_is_never_answered_from_it(
+    settings: Settings, simulator: Simulator
+) -> None:
+    """The listing is computed before the PUT lands, and arrives after it ended."""
+    now, _sleeps, clock, sleep = fake_time()
+    client = PCEClient(settings, clock=clock, sleep=sleep)
+    href = client.create_pairing_profile({"name": "a", "enabled": True})["href"]
+    other = client.create_pairing_profile({"name": "b", "enabled": True})["href"]
+    writer = PCEClient(settings)  # another worker of the same process, sharing the reader
+
+    def put_while_listing(response: requests.Response, **kwargs: Any) -> None:
+        if response.request.path_url == "/api/v2/orgs/1/pairing_profiles":
+            thread = threading.Thread(
+                target=lambda: (
+                    writer.update_pairing_profile(href, {"description": "new"}),
+                    client.profiles.wrote(href),  # what client.update_* does when it ends
+                )
+            )
+            thread.start()
+            thread.join()
+
+    client.profiles.get(other)  # a lone read
+    now[0] = 1.0
+    client._session.hooks["response"].append(put_while_listing)
+    client.profiles.get(other)  # a burst: the listing, with the PUT landing meanwhile
+    client._session.hooks["response"].clear()
+    simulator.clear_requests()
+    assert client.profiles.get(href)["description"] == "new"
+    assert api_calls(simulator) == [("GET", f"/api/v2{href}", 200)]  # its own GET, not the listing
+
+
+def test_updates_by_the_client_mark_the_snapshot_after_they_end(
+    client: PCEClient, simulator: Simulator
+) -> None:
+    hrefs = [
+        client.create_pairing_profile({"name": f"p{i}", "enabled": True})["href"] for i in range(3)
+    ]
+    client.profiles.get(hrefs[0])
+    client.profiles.get(hrefs[1])  # a burst: snapshot
+    client.update_pairing_profile(hrefs[2], {"description": "changed"})
+    simulator.clear_requests()
+    assert client.profiles.get(hrefs[2])["description"] == "changed"
+    assert client.profiles.get(hrefs[1])["name"] == "p1"  # still from the snapshot
+    assert api_calls(simulator) == [("GET", f"/api/v2{hrefs[2]}", 200)]
+
+
+def test_pacing_at_exactly_the_pce_limit_draws_no_429() -> None:
+    """A request that reaches the PCE late must not free its slot early: the PCE counts at
+    arrival. The first request here takes 0.5 s to arrive, the others none."""
+    now, sleeps, clock, sleep = fake_time()
+    latencies = [0.5]
+
+    def pce_clock() -> float:  # the PCE reads its clock when a request arrives
+        if latencies:
+            now[0] += latencies.pop()
+        return 1_700_000_000 + now[0]
+
+    with Simulator(
+        api_key_username=API_USER,
+        api_key_secret=API_SECRET,
+        rate_limit=3,
+        rate_window=60,
+        clock=pce_clock,
+    ) as sim:
+        settings = Settings(
+            pce_host=sim.url,
+            api_key_username=API_USER,
+            api_key_secret=API_SECRET,
+            max_retries=0,  # a 429 fails the test
+            max_requests_per_minute=3,
+            rate_window=60,
+        )
+        client = PCEClient(settings, clock=clock, sleep=sleep)
+        for _ in range(7):
+            client.list_labels()
+        assert [r["status"] for r in sim.requests()] == [200] * 7
+        assert sleeps == [60.0, 60.0]  # the 4th and 7th waited a whole window, no more

@@ -100,3 +100,21 @@ def test_a_single_read_costs_one_get_and_writes_are_never_answered_stale(
     simulator.clear_requests()
     reader.get(hrefs[0])
     assert len(simulator.requests()) == 1
+
+
+def test_a_failed_listing_falls_back_to_one_get_per_profile(
+    engine: Engine, simulator: Simulator
+) -> None:
+    """The listing is an optimisation: when it fails, every read still answers, each with its
+    own GET, and the listing is not tried again for the rest of the refresh."""
+    hrefs = seed(simulator, 6)
+    simulator.add_fault(method="GET", path=r"pairing_profiles$", status=500, count=100)
+    simulator.clear_requests()
+
+    results = refresh(engine, hrefs)
+
+    assert all(results[href].id == href for href in hrefs)
+    paths = [r["path"].split("?")[0] for r in simulator.requests()]
+    listings = [p for p in paths if p.endswith("/pairing_profiles")]
+    assert len(listings) == 1  # tried once, refused, not retried for every read
+    assert sorted(p for p in paths if p not in listings) == sorted(f"/api/v2{h}" for h in hrefs)

@@ -181,7 +181,10 @@ def test_pacer_spaces_requests_across_threads() -> None:
     pacer = RequestPacer(
         3, 10.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
     )
-    waits = [pacer.acquire() for _ in range(7)]
+    waits = []
+    for _ in range(7):
+        with pacer.slot() as waited:
+            waits.append(waited)
     assert waits == [0, 0, 0, 10.0, 0, 0, 10.0]
 
 

@@ -882,3 +882,29 @@ def test_cli_tls_prints_a_certificate_that_verifies() -> None:
     finally:
         assert _stop_cli(process) == 0
     assert not Path(cert_path).exists()  # the temp dir is cleaned up on exit
+
+
+def test_cli_tls_on_every_interface_prints_a_url_its_certificate_covers() -> None:
+    """``--host 0.0.0.0 --tls``: the URL printed is one a client here can use, verified."""
+    process = _start_cli("--tls", "--host", "0.0.0.0")  # noqa: S104 (what a user runs)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        cert_path = process.stdout.readline().strip()
+        assert re.fullmatch(r"https://127\.0\.0\.1:\d+", url)
+        response = call("GET", f"{url}/api/v2/orgs/1/labels", auth=(USER, SECRET), verify=cert_path)
+        assert response.status_code == 200
+    finally:
+        assert _stop_cli(process) == 0
+
+
+def test_tls_certificate_covers_the_host_it_was_started_on(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    from pairing_provider.simulator.tls import write_self_signed
+
+    cert_path, _ = write_self_signed(tmp_path, "pce.test")
+    certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "pce.test" in names.get_values_for_type(x509.DNSName)
+    assert "localhost" in names.get_values_for_type(x509.DNSName)

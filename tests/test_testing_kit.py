@@ -18,6 +18,7 @@ from pairing_provider.errors import NotFoundError, RateLimitedError
 from pairing_provider.testing import PCE, UNKNOWN, Secret, StackError
 
 PROFILE_TYPE = "pulumi-python:dynamic/illumio:PairingProfile"
+DEFAULTS = ["Default (Servers)", "Default (Endpoints)"]  # what a fresh PCE has
 
 
 def calls(requests: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -48,18 +49,19 @@ def test_up_creates_then_a_second_up_changes_nothing(pce: PCE) -> None:
     up = stack.up()
 
     assert up.changes == {"web": "create", "web-key": "create"}
+    href = up.outputs["profile_href"]
+    assert href == up.outputs["profile_id"] == "/orgs/1/pairing_profiles/3"  # after the defaults
     assert calls(up.requests) == [
         ("GET", "/orgs/1/labels"),
         ("POST", "/orgs/1/pairing_profiles"),
-        ("POST", "/orgs/1/pairing_profiles/1/pairing_key"),  # pairing_profile=: no GET first
+        ("POST", f"{href}/pairing_key"),  # wired with pairing_profile=: no GET first
     ]
-    assert up.outputs["profile_href"] == up.outputs["profile_id"] == "/orgs/1/pairing_profiles/1"
     code = up.outputs["code"]
     assert isinstance(code, Secret)  # PairingKey registers it in additional_secret_outputs
     assert code.value in [key["activation_code"] for key in pce.pairing_keys]
     assert code.value not in repr(up)  # secrets are masked wherever a failing test prints them
     state = up.resource("web")
-    assert state.type == PROFILE_TYPE and state.id == "/orgs/1/pairing_profiles/1"
+    assert state.type == PROFILE_TYPE and state.id == href
     assert state.outputs["labels"] == [{"href": label}]
     assert isinstance(up.resource("web-key").outputs["cloud_init"], Secret)
 
@@ -88,13 +90,14 @@ def test_preview_calls_no_create_and_shows_what_is_not_known_yet(pce: PCE) -> No
     changed = stack.preview()
 
     # An update keeps its id; outputs that are not inputs (href) are unknown until it is done.
-    # The key is wired to the profile's id (pairing_profile=), known, so it shows no change.
+    # The key is wired with pairing_profile= (the id, known), so it previews unchanged ...
     assert changed.changes == {"web": "update"}
     assert [m for m, _ in calls(changed.requests)] == ["GET"]
     assert changed.outputs["profile_id"] == created.outputs["profile_id"]
     assert changed.outputs["profile_href"] is UNKNOWN
     assert changed.outputs["description"] == "web tier, v2"
     assert changed.outputs["key_id"] == created.outputs["key_id"]
+    # ... and the up updates the profile alone.
     applied = stack.up()
     assert applied.changes == {"web": "update"}
     assert applied.outputs["key_id"] == created.outputs["key_id"]
@@ -113,13 +116,14 @@ def test_a_rotation_replaces_the_key_and_a_removed_resource_is_deleted(pce: PCE)
     rotated = stack.up()
     assert rotated.changes == {"web-key": "replace"}
     assert rotated.outputs["code"] != first.outputs["code"]
-    assert calls(rotated.requests)[-1] == ("POST", "/orgs/1/pairing_profiles/1/pairing_key")
+    href = first.outputs["profile_href"]
+    assert calls(rotated.requests)[-1] == ("POST", f"{href}/pairing_key")
 
     stack.program = lambda: None
     emptied = stack.up()
     assert emptied.changes == {"web-key": "delete", "web": "delete"}  # dependents first
-    assert calls(emptied.requests) == [("DELETE", "/orgs/1/pairing_profiles/1")]
-    assert emptied.resources == [] and pce.profiles() == []
+    assert calls(emptied.requests) == [("DELETE", href)]
+    assert emptied.resources == [] and [p["name"] for p in pce.profiles()] == DEFAULTS
 
 
 def test_a_check_failure_stops_the_run_and_names_the_field(pce: PCE) -> None:
@@ -163,7 +167,8 @@ def test_get_reads_an_existing_profile_without_managing_it(pce: PCE) -> None:
 
     stack.program = lambda: None
     assert calls(stack.up().requests) == []  # never deleted: it is not the stack's
-    assert [p["href"] for p in pce.profiles()] == [existing["href"]]
+    assert [p["href"] for p in pce.profiles()][-1] == existing["href"]
+    assert len(pce.profiles()) == len(DEFAULTS) + 1
 
 
 def test_a_get_of_a_missing_profile_fails_the_run_with_the_providers_error(pce: PCE) -> None:
@@ -185,7 +190,7 @@ def test_adopting_a_console_profile_changes_only_what_differs(pce: PCE) -> None:
     writes = [r for r in up.requests if r["method"] != "GET"]
     assert [(r["method"], r["status"]) for r in writes] == [("POST", 406), ("PUT", 204)]
     assert writes[1]["body"] == {"description": ""}  # the program's default, put back
-    assert up.resource("web").id == pce.profiles()[0]["href"]
+    assert up.resource("web").id == pce.profiles()[-1]["href"]
 
 
 @pytest.mark.pce(rate_limit=2)
@@ -259,8 +264,8 @@ def test_refresh_brings_console_drift_into_the_state_and_up_puts_it_back(pce: PC
 def test_a_profile_deleted_outside_is_dropped_by_refresh_and_made_again(pce: PCE) -> None:
     pce.add_label("env", "prod")
     stack = pce.stack(web_program)
-    stack.up()
-    pce.delete_profile("/orgs/1/pairing_profiles/1")
+    href = stack.up().outputs["profile_href"]
+    pce.delete_profile(href)
 
     refreshed = stack.refresh()
 
@@ -268,17 +273,21 @@ def test_a_profile_deleted_outside_is_dropped_by_refresh_and_made_again(pce: PCE
     assert refreshed.resources == []
     again = stack.up()
     assert again.changes == {"web": "create", "web-key": "create"}
-    assert [p["href"] for p in pce.profiles()] == ["/orgs/1/pairing_profiles/2"]
+    assert again.outputs["profile_href"] != href
+    assert [p["href"] for p in pce.profiles() if p["name"] == "web-servers"] == [
+        again.outputs["profile_href"]
+    ]
 
 
 def test_destroy_deletes_the_profiles_and_never_revokes_keys(pce: PCE) -> None:
     pce.add_label("env", "prod")
     stack = pce.stack(web_program)
-    stack.up()
+    href = stack.up().outputs["profile_href"]
 
     destroyed = stack.destroy()
 
     assert destroyed.changes == {"web-key": "delete", "web": "delete"}
-    assert calls(destroyed.requests) == [("DELETE", "/orgs/1/pairing_profiles/1")]
+    assert calls(destroyed.requests) == [("DELETE", href)]
     assert destroyed.resources == [] and destroyed.outputs == {}
-    assert pce.profiles() == [] and [k["revoked"] for k in pce.pairing_keys] == [False]
+    assert href not in [p["href"] for p in pce.profiles()]
+    assert [k["revoked"] for k in pce.pairing_keys] == [False]

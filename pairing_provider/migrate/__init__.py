@@ -10,9 +10,10 @@ Modules: ``state`` (both state formats), ``names`` (resource names), ``plan`` (t
 its findings), ``render`` (the generated files), ``report``, ``cli``.
 """
 
+from pairing_provider.errors import MigrationError
 from pairing_provider.migrate.cli import main
 from pairing_provider.migrate.plan import Migration, plan_migration
 from pairing_provider.migrate.render import render_program
-from pairing_provider.migrate.state import MigrationError, parse_state
+from pairing_provider.migrate.state import parse_state
 
 __all__ = ["Migration", "MigrationError", "main", "parse_state", "plan_migration", "render_program"]

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pairing_provider.errors import MigrationError
 from pairing_provider.migrate.plan import Migration, plan_migration
 from pairing_provider.migrate.render import (
     default_requirement,
@@ -23,7 +24,7 @@ from pairing_provider.migrate.render import (
     render_requirements,
 )
 from pairing_provider.migrate.report import render_report
-from pairing_provider.migrate.state import MigrationError, parse_state
+from pairing_provider.migrate.state import parse_state
 
 PROGRAM = "__main__.py"
 STDIN = "-"

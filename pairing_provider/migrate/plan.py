@@ -12,8 +12,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from pairing_provider.errors import MigrationError
 from pairing_provider.migrate.names import unique_names
-from pairing_provider.migrate.state import MigrationError, StateInstance, TerraformState
+from pairing_provider.migrate.state import StateInstance, TerraformState
 from pairing_provider.models import KEY, PROFILE, PairingProfileArgs
 
 PROFILE_TYPE = "illumio-core_pairing_profile"

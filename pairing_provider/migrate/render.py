@@ -16,8 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pairing_provider.errors import MigrationError
 from pairing_provider.migrate.plan import KeyDecl, Migration, ProfileDecl
-from pairing_provider.migrate.state import MigrationError
 
 LINE_LENGTH = 100
 INDENT = "    "

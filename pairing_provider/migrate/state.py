@@ -12,16 +12,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pairing_provider.errors import MigrationError
+
 # `terraform show -json` format versions this reader understands (major version 0 and 1; a new
 # major version would mean an incompatible change of the format).
 SHOW_JSON_MAJORS = ("0", "1")
 TFSTATE_VERSION = 4
 
 IndexKey = int | str | None
-
-
-class MigrationError(Exception):
-    """The state cannot be migrated: the message says why and names the resource addresses."""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,10 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, PCERequestHandler)
-        host = f"[{self.server_name}]" if ":" in self.server_name else self.server_name
+        # Bound to every interface: print a loopback URL, one a client here can reach and the
+        # self-signed certificate covers.
+        name = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.server_name, self.server_name)  # noqa: S104
+        host = f"[{name}]" if ":" in name else name
         scheme = "https" if ssl_context is not None else "http"
         self.base_url = f"{scheme}://{host}:{self.server_port}"
 
@@ -179,7 +182,7 @@ class Simulator:
                 "pip install 'pairing_provider[simulator-tls]'"
             ) from exc
         self._tls_dir = tempfile.TemporaryDirectory(prefix="pce-simulator-tls-")
-        cert_path, key_path = write_self_signed(Path(self._tls_dir.name))
+        cert_path, key_path = write_self_signed(Path(self._tls_dir.name), self.host)
         self.cert_path = str(cert_path)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -12,16 +12,27 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 (names, not a bind)
 
-def _names() -> list[x509.GeneralName]:
-    return [
+
+def _names(host: str) -> list[x509.GeneralName]:
+    """localhost and the loopback addresses, plus the host the server was started on, so the
+    certificate covers the URL the simulator prints."""
+    names: list[x509.GeneralName] = [
         x509.DNSName("localhost"),
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
         x509.IPAddress(ipaddress.ip_address("::1")),
     ]
+    if host in WILDCARD_HOSTS or host in ("localhost", "127.0.0.1", "::1"):
+        return names
+    try:
+        names.append(x509.IPAddress(ipaddress.ip_address(host)))
+    except ValueError:
+        names.append(x509.DNSName(host))
+    return names
 
 
-def _certificate(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
+def _certificate(key: ec.EllipticCurvePrivateKey, host: str) -> x509.Certificate:
     """Self-signed and marked as its own CA, so it can be given to clients as ``verify=``.
 
     The CA flag, key usages and key identifiers keep strict verifiers (Python 3.13's
@@ -38,7 +49,7 @@ def _certificate(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=7))
-        .add_extension(x509.SubjectAlternativeName(_names()), critical=False)
+        .add_extension(x509.SubjectAlternativeName(_names(host)), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -61,12 +72,13 @@ def _certificate(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
     )
 
 
-def write_self_signed(directory: Path) -> tuple[Path, Path]:
-    """Write ``cert.pem`` and ``key.pem`` (0600) into ``directory``; return both paths."""
+def write_self_signed(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """Write ``cert.pem`` and ``key.pem`` (0600) for ``host`` into ``directory``; return both
+    paths."""
     key = ec.generate_private_key(ec.SECP256R1())
     cert_path = directory / "cert.pem"
     key_path = directory / "key.pem"
-    cert_path.write_bytes(_certificate(key).public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(_certificate(key, host).public_bytes(serialization.Encoding.PEM))
     fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(

@@ -26,15 +26,20 @@ API_KEY_SECRET = "pce-test-secret-7f3a91c0"  # noqa: S105 - the simulator's key,
 class PCE:
     """A running simulator: ``with PCE() as pce:``, or the ``pce`` pytest fixture.
 
-    ``simulator_options`` go to :class:`~pairing_provider.simulator.Simulator` as they are
-    (``rate_limit``, ``async_retry_after``, and whatever else it accepts).
+    It starts as a fresh PCE does, with its default pairing profiles (``Default (Servers)``,
+    ``Default (Endpoints)``); ``seed_defaults=False`` starts it empty. ``simulator_options``
+    go to :class:`~pairing_provider.simulator.Simulator` as they are (``release``,
+    ``rate_limit``, ``async_retry_after``, and whatever else it accepts).
     """
 
-    def __init__(self, org_id: int = 1, **simulator_options: Any) -> None:
+    def __init__(
+        self, org_id: int = 1, *, seed_defaults: bool = True, **simulator_options: Any
+    ) -> None:
         self.simulator = Simulator(
             api_key_username=API_KEY_USERNAME,
             api_key_secret=API_KEY_SECRET,
             org_id=org_id,
+            seed_defaults=seed_defaults,
             **simulator_options,
         )
 

@@ -225,6 +225,7 @@ def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         warnings.simplefilter("ignore", DeprecationWarning)
         previous = asyncio.get_event_loop_policy().get_event_loop()
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_failed_outputs_are_reported)
     asyncio.set_event_loop(loop)
     try:
         yield loop
@@ -232,6 +233,14 @@ def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         _cancel_leftovers(loop)
         loop.close()
         asyncio.set_event_loop(previous)
+
+
+def _failed_outputs_are_reported(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A failed registration fails every output future of its resource; the run raised that
+    error already, so asyncio's "never retrieved" log of each copy, at garbage collection,
+    would only be noise."""
+    if context.get("message") != "Future exception was never retrieved":
+        loop.default_exception_handler(context)
 
 
 def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
@@ -248,10 +257,9 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
 def _fresh_provider_process() -> Iterator[None]:
     """The engine starts a new provider process for every run: forget the process-wide
     caches (label listing, refresh snapshot) a previous run in this process left behind."""
-    from pairing_provider import batch_reads, labels
+    from pairing_provider.client import reset_connections
 
-    labels.directory_for.clear()
-    batch_reads.reader_for.clear()
+    reset_connections()
     yield
 
 

@@ -15,26 +15,12 @@ from typing import Any
 
 from pulumi.dynamic import CheckResult, ResourceProvider
 
-from pairing_provider import batch_reads, client, labels, pacing
+from pairing_provider import client
 
 
 def reset_process_state() -> None:
     """Forget every process-wide client, pacer and cache of the provider package."""
-    # The package's own reset (closes the clients, forgets pacers and per-client caches) where
-    # it has one; before it, the registries it replaces, one by one.
-    reset_connections = getattr(client, "reset_connections", None)
-    if reset_connections is not None:
-        reset_connections()
-        return
-    labels.directory_for.clear()
-    batch_reads.reader_for.clear()
-    with pacing._pacers_lock:
-        pacing._pacers.clear()
-    with client._clients_lock:
-        clients = list(client._clients.values())
-        client._clients.clear()
-    for pce in clients:
-        pce.close()
+    client.reset_connections()
 
 
 class ProcessResetProvider(ResourceProvider):

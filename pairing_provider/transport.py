@@ -1,0 +1,185 @@
+"""One HTTP exchange with a hard time limit and a size limit, over a pooled session.
+
+``requests`` timeouts bound each socket operation, not an exchange: a server that sends one
+byte a second (headers or body) keeps a read going for as long as it likes. So every exchange
+here runs under a watchdog that shuts the connection's socket down when the time left to the
+operation runs out, whatever phase the exchange is in; the blocked read then fails at once.
+Bodies are read in chunks and refused past ``MAX_BODY_BYTES`` without being held whole.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager
+
+# Far above any real answer (a profile reads as about 1.5 KB, so a 500-item listing page is
+# under 1 MiB and 64 MiB holds an asynchronous collection of some 40,000 profiles), and low
+# enough that a hostile or broken server cannot exhaust the provider's memory.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+CHUNK_BYTES = 64 * 1024
+
+
+class DeadlinePassed(requests.RequestException):
+    """The operation deadline passed while the exchange was under way (the watchdog fired)."""
+
+
+class BodyTooLarge(Exception):
+    """The answer's body is past ``MAX_BODY_BYTES`` (declared, or counted while reading)."""
+
+
+class _Watch:
+    """Shuts down the socket of the exchange it watches once ``seconds`` have passed."""
+
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._connection: HTTPConnection | None = None
+        self._finished = False
+        self.fired = False
+        self._timer = threading.Timer(max(0.0, seconds), self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watch:
+        _current.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _current.watch = None
+        with self._lock:
+            self._finished = True
+        self._timer.cancel()
+
+    def attach(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connection = connection
+            fired = self.fired
+        if fired:
+            _shut(connection)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.fired = True
+            connection = self._connection
+        if connection is not None:
+            _shut(connection)
+
+
+def _shut(connection: HTTPConnection) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        return
+    try:
+        # The plain socket's shutdown, also for TLS: it unblocks a read in another thread
+        # without touching the TLS object that thread is using.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+_current = threading.local()  # the watch of the exchange running on this thread
+
+
+class _Watched(HTTPConnection):
+    """A connection that tells the running exchange's watch which socket to cut."""
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        watch = getattr(_current, "watch", None)
+        if watch is not None:
+            watch.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_Watched):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """An adapter whose connections register with the running exchange's watchdog."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _watch_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
+        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        _watch_pools(manager)
+        return manager
+
+
+def _watch_pools(manager: PoolManager) -> None:
+    manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+def new_session(*, use_environment_proxies: bool) -> requests.Session:
+    """A pooled session: no redirects followed by requests itself (the caller paces them)."""
+    session = requests.Session()
+    session.headers.update({"Accept": "application/json"})
+    # Over plain http an environment proxy would read the API key in clear: never use one.
+    session.trust_env = use_environment_proxies
+    # The dynamic provider server runs 4 worker threads; keep a connection for each.
+    adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=8, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def exchange(
+    session: requests.Session, method: str, url: str, *, seconds: float, **kwargs: Any
+) -> requests.Response:
+    """One request and its whole answer, within ``seconds`` from now, body read and capped.
+
+    Raises ``DeadlinePassed`` when the time ran out, ``BodyTooLarge`` past the size cap, or
+    what requests raises. A redirect's body is not read (the caller does not use it).
+    """
+    with _Watch(seconds) as watch:
+        try:
+            response = session.request(method, url, stream=True, allow_redirects=False, **kwargs)
+            if response.is_redirect:
+                response.close()
+            else:
+                _read_body(response)
+        except requests.RequestException as exc:
+            if watch.fired:
+                raise DeadlinePassed(f"no complete answer within {seconds:.3g}s") from exc
+            raise
+        if watch.fired:  # finished in the same instant: the connection may be cut, drop it
+            response.close()
+    return response
+
+
+def _read_body(response: requests.Response) -> None:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        response.close()
+        raise BodyTooLarge(f"Content-Length {declared} is past the {MAX_BODY_BYTES} byte cap")
+    chunks, size = [], 0
+    for chunk in response.iter_content(CHUNK_BYTES):  # decoded: a gzip bomb counts in full
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            response.close()
+            raise BodyTooLarge(f"the body is past the {MAX_BODY_BYTES} byte cap")
+        chunks.append(chunk)
+    # What requests itself does once it has read a body: .json() and .text then use it.
+    response._content = b"".join(chunks)
+    response._content_consumed = True  # type: ignore[attr-defined]
