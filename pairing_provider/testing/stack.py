@@ -82,8 +82,8 @@ class Stack:
         request_log: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.program = program
-        self.directory = _project_directory(program)
-        self.project = project or _project_name(self.directory)
+        self.directory, project_file = _project_files(program)
+        self.project = project or _project_name(self.directory, project_file)
         self.name = stack
         self.config = {
             _qualified(key, self.project): value for key, value in (config or {}).items()
@@ -281,27 +281,40 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def _project_directory(program: Program) -> Path | None:
+def _project_files(program: Program) -> tuple[Path | None, Path | None]:
+    """(the directory of the program's ``__main__.py``, the project's ``Pulumi.yaml``).
+
+    ``program`` is a project directory (its ``Pulumi.yaml`` may name the program's directory
+    with ``main:``, as the repository root's does), a program directory or its ``__main__.py``.
+    """
     if callable(program):
-        return None
+        return None, None
     path = Path(program).resolve()
     directory = path.parent if path.name == "__main__.py" else path
+    candidate = directory / "Pulumi.yaml"
+    project_file = candidate if candidate.is_file() else None
+    if project_file is not None and not (directory / "__main__.py").is_file():
+        main = _top_level_scalar(project_file, "main")
+        directory = (directory / main).resolve() if main else directory
     if not (directory / "__main__.py").is_file():
         raise FileNotFoundError(f"no __main__.py in {directory}")
-    return directory
+    return directory, project_file
 
 
-def _project_name(directory: Path | None) -> str:
-    """``name:`` of the project's Pulumi.yaml (a top-level scalar), else the directory's."""
+def _project_name(directory: Path | None, project_file: Path | None) -> str:
+    """``name:`` of the project's Pulumi.yaml, else the program directory's name."""
     if directory is None:
         return "project"
-    project_file = directory / "Pulumi.yaml"
-    if project_file.is_file():
-        text = project_file.read_text(encoding="utf-8")
-        match = re.search(r"^name:[ \t]*(['\"]?)([^'\"\n#]+?)\1[ \t]*(#.*)?$", text, re.MULTILINE)
-        if match:
-            return match.group(2)
-    return directory.name
+    name = _top_level_scalar(project_file, "name") if project_file else None
+    return name or directory.name
+
+
+def _top_level_scalar(project_file: Path, key: str) -> str | None:
+    """A plain or quoted top-level ``key: value`` of a Pulumi.yaml (no YAML library needed)."""
+    text = project_file.read_text(encoding="utf-8")
+    pattern = rf"^{key}:[ \t]*(['\"]?)([^'\"\n#]+?)\1[ \t]*(#.*)?$"
+    match = re.search(pattern, text, re.MULTILINE)
+    return match.group(2) if match else None
 
 
 def _qualified(key: str, project: str) -> str:
