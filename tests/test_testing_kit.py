@@ -14,7 +14,7 @@ import pulumi
 import pytest
 
 from pairing_provider import PairingKey, PairingProfile
-from pairing_provider.errors import RateLimitedError
+from pairing_provider.errors import NotFoundError, RateLimitedError
 from pairing_provider.testing import PCE, UNKNOWN, Secret, StackError
 
 PROFILE_TYPE = "pulumi-python:dynamic/illumio:PairingProfile"
@@ -171,6 +171,14 @@ def test_get_reads_an_existing_profile_without_managing_it(pce: PCE) -> None:
     assert len(pce.profiles()) == len(DEFAULTS) + 1
 
 
+def test_a_get_of_a_missing_profile_fails_the_run_with_the_providers_error(pce: PCE) -> None:
+    def program() -> None:
+        PairingProfile.get("missing", "/orgs/1/pairing_profiles/99")
+
+    with pytest.raises(NotFoundError, match="no pairing profile at /orgs/1/pairing_profiles/99"):
+        pce.stack(program).preview()  # reads run in previews too
+
+
 def test_adopting_a_console_profile_changes_only_what_differs(pce: PCE) -> None:
     pce.add_profile("web-servers", description="made in the console")
 
@@ -206,3 +214,98 @@ def test_the_readme_example_is_the_fleet_examples_test_file() -> None:
     section = readme.split("\n## Testing your stack\n", 1)[1]
     block = section.split("```python\n", 1)[1].split("```", 1)[0]
     assert block == (root / "examples" / "fleet" / "test_fleet.py").read_text(encoding="utf-8")
+
+
+def test_names_shared_by_two_types_are_told_apart(pce: PCE) -> None:
+    def program() -> None:
+        profile = PairingProfile("web", name="web", enabled=True)
+        PairingKey("web", pairing_profile_href=profile.href)
+
+    up = pce.stack(program).up()
+
+    assert up.changes == {"web (PairingProfile)": "create", "web (PairingKey)": "create"}
+    assert up.resource("web", "PairingKey").id.startswith(up.resource("web", "PairingProfile").id)
+    with pytest.raises(KeyError, match="2 resources named 'web'"):
+        up.resource("web")
+
+
+@pytest.mark.pce(release="legacy", seed_defaults=True)
+def test_the_pce_marker_picks_a_release_shape_and_default_profiles(pce: PCE) -> None:
+    seeded = pce.profiles()
+    assert seeded and all("enforcement_mode_lock" not in p for p in seeded)  # legacy GET shape
+
+    def program() -> None:
+        PairingProfile("web", name="web-servers", enabled=True)
+
+    stack = pce.stack(program)
+    stack.up()
+    assert stack.up().changes == {}  # a GET without the newer fields is no difference
+
+
+def test_refresh_brings_console_drift_into_the_state_and_up_puts_it_back(pce: PCE) -> None:
+    pce.add_label("env", "prod")
+    stack = pce.stack(web_program)
+    href = stack.up().outputs["profile_href"]
+    pce.change_profile(href, enforcement_mode="full")  # someone in the console
+
+    refreshed = stack.refresh()
+
+    assert refreshed.changes == {"web": "update"}
+    assert {method for method, _ in calls(refreshed.requests)} == {"GET"}  # reads only
+    assert refreshed.resource("web").outputs["enforcement_mode"] == "full"
+    assert stack.preview().changes == {"web": "update"}
+    reverted = stack.up()
+    assert [(r["method"], r["body"]) for r in reverted.requests if r["method"] == "PUT"] == [
+        ("PUT", {"enforcement_mode": "visibility_only"})
+    ]
+    assert stack.refresh().changes == {}
+
+
+def test_a_profile_deleted_outside_is_dropped_by_refresh_and_made_again(pce: PCE) -> None:
+    pce.add_label("env", "prod")
+    stack = pce.stack(web_program)
+    href = stack.up().outputs["profile_href"]
+    pce.delete_profile(href)
+
+    refreshed = stack.refresh()
+
+    assert refreshed.changes == {"web": "delete", "web-key": "delete"}  # its keys went with it
+    assert refreshed.resources == []
+    again = stack.up()
+    assert again.changes == {"web": "create", "web-key": "create"}
+    assert again.outputs["profile_href"] != href
+    assert [p["href"] for p in pce.profiles() if p["name"] == "web-servers"] == [
+        again.outputs["profile_href"]
+    ]
+
+
+def test_destroy_deletes_the_profiles_and_never_revokes_keys(pce: PCE) -> None:
+    pce.add_label("env", "prod")
+    stack = pce.stack(web_program)
+    href = stack.up().outputs["profile_href"]
+
+    destroyed = stack.destroy()
+
+    assert destroyed.changes == {"web-key": "delete", "web": "delete"}
+    assert calls(destroyed.requests) == [("DELETE", href)]
+    assert destroyed.resources == [] and destroyed.outputs == {}
+    assert href not in [p["href"] for p in pce.profiles()]
+    assert [k["revoked"] for k in pce.pairing_keys] == [False]
+
+
+def test_a_project_directory_whose_pulumi_yaml_names_the_program(pce: PCE) -> None:
+    """The repository root: Pulumi.yaml says `name: pairing-provider`, `main: examples/fleet/`."""
+    for key, value in [("env", "prod"), ("env", "staging"), ("app", "storefront")]:
+        pce.add_label(key, value)
+    root = Path(__file__).resolve().parent.parent
+
+    stack = pce.stack(root, config={"rotation": "1"})  # the project's own namespace, from the file
+
+    assert stack.project == "pairing-provider"
+    assert set(stack.up().changes) == {"prod", "prod-key", "staging", "staging-key"}
+
+
+def test_a_directory_without_a_program_is_refused(pce: PCE, tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: empty\nruntime: python\n")
+    with pytest.raises(FileNotFoundError, match=r"no __main__\.py in"):
+        pce.stack(tmp_path)

@@ -10,7 +10,9 @@ real engine gets) and hands each dynamic resource to its real provider, un-pickl
   program no longer declares, at the end, in reverse order;
 - ``preview``: no Create/Update/Delete; the program sees the checked inputs as the outputs,
   with the old id for an update and an unknown id for a create or a replacement;
-- ``Resource.get``: Read(id, the get's inputs).
+- ``Resource.get``: Read(id, the get's inputs);
+- ``refresh`` (no program): Read(id, old outputs) of each resource; ``destroy`` (no program):
+  Delete(old outputs), newest first. Both with the config saved by the last ``up``.
 
 Values cross as they cross gRPC (``serialize_properties``/``deserialize_properties``: integers
 become floats, ``None`` is dropped). The provider gets secret inputs unwrapped (the dynamic
@@ -25,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import dill  # type: ignore[import-untyped]
@@ -44,7 +46,7 @@ SECRET = {rpc._special_sig_key: rpc._special_secret_sig}
 
 
 class StackError(Exception):
-    """The engine refused a resource: a check failure or a resource that does not exist."""
+    """The engine refused a resource: a check failure, or an invoke no provider serves."""
 
 
 @dataclass
@@ -265,12 +267,13 @@ class Deployment:
         props = from_grpc(request.properties)
         provider = self.provider(props[PROVIDER_KEY])
         result = provider.read(request.id, props)
-        if not result.id:
-            raise StackError(f"{request.type} {request.name!r}: no resource {request.id!r}")
+        # As the engine: the resource keeps the id asked for, even when the answer has none
+        # (it fails a get only when outputs are absent, and the dynamic server always adds
+        # __provider), so a get of a missing object gets no other outputs.
         outputs = over_grpc({**(result.outs or {}), PROVIDER_KEY: props[PROVIDER_KEY]})
         secret = frozenset(request.additionalSecretOutputs)
         self._step(request, "read")
-        self._save(urn, request, result.id, props, outputs, secret, external=True)
+        self._save(urn, request, request.id, props, outputs, secret, external=True)
         return outputs, secret
 
     def _step(self, request: Any, op: str, replaces: list[str] | None = None) -> None:
@@ -306,6 +309,31 @@ class Deployment:
             if PROVIDER_KEY in old.raw_outputs:
                 provider = self.provider(old.raw_outputs[PROVIDER_KEY])
                 provider.delete(old.id, over_grpc(old.raw_outputs))
+
+    def refresh(self) -> None:
+        """``pulumi refresh``: Read(id, old outputs) of every resource, without the program.
+
+        An empty id drops the resource; otherwise the answer becomes its outputs, and its
+        ``ReadResult.inputs`` (SDK 3.216 and later) its inputs. Resources of other providers
+        are kept as they are.
+        """
+        for urn, old in self.prior.items():
+            if PROVIDER_KEY not in old.raw_outputs:
+                self.state[urn] = old
+                continue
+            pickled = old.raw_outputs[PROVIDER_KEY]
+            result = self.provider(pickled).read(old.id, over_grpc(old.raw_outputs))
+            if not result.id:
+                self.steps.append(Step(old.name, old.type, "delete"))
+                continue
+            outputs = over_grpc({**(result.outs or {}), PROVIDER_KEY: pickled})
+            given = getattr(result, "inputs", None)
+            inputs = (
+                old.raw_inputs if given is None else over_grpc({**given, PROVIDER_KEY: pickled})
+            )
+            same = outputs == old.raw_outputs and inputs == old.raw_inputs
+            self.steps.append(Step(old.name, old.type, "same" if same else "update"))
+            self.state[urn] = replace(old, id=result.id, raw_inputs=inputs, raw_outputs=outputs)
 
     def final_state(self, completed: bool) -> dict[str, ResourceState]:
         """The state a stack keeps: after a preview the prior one; after a failed ``up`` the

@@ -31,10 +31,6 @@ from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 
 Program = Callable[[], Any] | str | os.PathLike[str]
 NO_CHANGE = ("same", "read")
-FAILED_RUN_LEFTOVERS = (
-    "Future exception was never retrieved",
-    "Task was destroyed but it is pending!",
-)
 
 
 @dataclass(frozen=True)
@@ -53,12 +49,27 @@ class RunResult:
 
     @property
     def changes(self) -> dict[str, str]:
-        """Resource name -> ``create``/``update``/``replace``/``delete``: ``{}`` is no change."""
-        return {step.name: step.op for step in self.steps if step.op not in NO_CHANGE}
+        """Resource name -> ``create``/``update``/``replace``/``delete``: ``{}`` is no change.
+
+        A name that resources of two types share is given as ``"name (Type)"`` for each.
+        """
+        shared = {
+            step.name
+            for step in self.steps
+            if sum(other.name == step.name for other in self.steps) > 1
+        }
+        return {
+            f"{step.name} ({step.type.rsplit(':', 1)[-1]})" if step.name in shared else step.name: (
+                step.op
+            )
+            for step in self.steps
+            if step.op not in NO_CHANGE
+        }
 
 
 class Stack:
-    """One stack of one program. ``up()`` and ``preview()`` return a :class:`RunResult`."""
+    """One stack of one program. ``up()``, ``preview()``, ``refresh()`` and ``destroy()``
+    return a :class:`RunResult`."""
 
     def __init__(
         self,
@@ -71,8 +82,8 @@ class Stack:
         request_log: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
         self.program = program
-        self.directory = _project_directory(program)
-        self.project = project or _project_name(self.directory)
+        self.directory, project_file = _project_files(program)
+        self.project = project or _project_name(self.directory, project_file)
         self.name = stack
         self.config = {
             _qualified(key, self.project): value for key, value in (config or {}).items()
@@ -80,6 +91,8 @@ class Stack:
         self.secrets = frozenset(_qualified(key, self.project) for key in secrets)
         self.state: dict[str, ResourceState] = {}
         self._request_log = request_log or list
+        self._saved_config = dict(self.config)  # what the state holds: set by each up
+        self._outputs: dict[str, Any] = {}
 
     def set_config(self, key: str, value: str, *, secret: bool = False) -> None:
         """As ``pulumi config set [--secret] KEY VALUE``: the next run sees it."""
@@ -93,6 +106,14 @@ class Stack:
 
     def preview(self) -> RunResult:
         return self._run(preview=True)
+
+    def refresh(self) -> RunResult:
+        """``pulumi refresh``: the state read back from the PCE (drift, deletions)."""
+        return self._without_program(Deployment.refresh)
+
+    def destroy(self) -> RunResult:
+        """``pulumi destroy``: every resource the stack created deleted, newest first."""
+        return self._without_program(Deployment.finish)
 
     def resource(self, name: str, type_: str | None = None) -> ResourceState:
         """The state of the resource named ``name`` (and of type ``type_``, if given)."""
@@ -111,8 +132,32 @@ class Stack:
         finally:
             pulumi.runtime.set_all_config({}, [])
             self.state = deployment.final_state(completed)
+        outputs = _stack_outputs(deployment)
+        if not preview:
+            self._saved_config, self._outputs = dict(self.config), outputs
         return RunResult(
-            outputs=_stack_outputs(deployment),
+            outputs=outputs,
+            steps=list(deployment.steps),
+            resources=list(self.state.values()),
+            requests=self._request_log()[logged:],
+        )
+
+    def _without_program(self, action: Callable[[Deployment], None]) -> RunResult:
+        """Refresh and destroy run without the program, with the config the last ``up`` saved
+        in the state (as the engine configures providers for them)."""
+        deployment = Deployment(self.state, self._saved_config, self.project, preview=False)
+        logged = len(self._request_log())
+        completed = False
+        try:
+            with _fresh_provider_process():
+                action(deployment)
+                completed = True
+        finally:
+            self.state = deployment.final_state(completed)
+        if not self.state:
+            self._outputs = {}
+        return RunResult(
+            outputs=dict(self._outputs),
             steps=list(deployment.steps),
             resources=list(self.state.values()),
             requests=self._request_log()[logged:],
@@ -180,24 +225,32 @@ def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         warnings.simplefilter("ignore", DeprecationWarning)
         previous = asyncio.get_event_loop_policy().get_event_loop()
     loop = asyncio.new_event_loop()
-    loop.set_exception_handler(_unretrieved_failure_is_reported)
+    loop.set_exception_handler(_failed_outputs_are_reported)
     asyncio.set_event_loop(loop)
     try:
         yield loop
     finally:
+        _cancel_leftovers(loop)
         loop.close()
         asyncio.set_event_loop(previous)
 
 
-def _unretrieved_failure_is_reported(
-    loop: asyncio.AbstractEventLoop, context: dict[str, Any]
-) -> None:
-    """A failed registration fails every output future of the resource and leaves the outputs
-    that wait on them pending; the run raised the error already, so asyncio's log of each
-    such future and task, when it is collected, would only be noise."""
-    if context.get("message") in FAILED_RUN_LEFTOVERS:
-        return
-    loop.default_exception_handler(context)
+def _failed_outputs_are_reported(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A failed registration fails every output future of its resource; the run raised that
+    error already, so asyncio's "never retrieved" log of each copy, at garbage collection,
+    would only be noise."""
+    if context.get("message") != "Future exception was never retrieved":
+        loop.default_exception_handler(context)
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """After a failed run, outputs still wait on the failed resource: cancel them while the
+    loop can still run them to their end (as ``asyncio.run`` does), not at garbage collection."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 @contextmanager
@@ -228,27 +281,40 @@ def _shown(value: Any) -> Any:
     return value
 
 
-def _project_directory(program: Program) -> Path | None:
+def _project_files(program: Program) -> tuple[Path | None, Path | None]:
+    """(the directory of the program's ``__main__.py``, the project's ``Pulumi.yaml``).
+
+    ``program`` is a project directory (its ``Pulumi.yaml`` may name the program's directory
+    with ``main:``, as the repository root's does), a program directory or its ``__main__.py``.
+    """
     if callable(program):
-        return None
+        return None, None
     path = Path(program).resolve()
     directory = path.parent if path.name == "__main__.py" else path
+    candidate = directory / "Pulumi.yaml"
+    project_file = candidate if candidate.is_file() else None
+    if project_file is not None and not (directory / "__main__.py").is_file():
+        main = _top_level_scalar(project_file, "main")
+        directory = (directory / main).resolve() if main else directory
     if not (directory / "__main__.py").is_file():
         raise FileNotFoundError(f"no __main__.py in {directory}")
-    return directory
+    return directory, project_file
 
 
-def _project_name(directory: Path | None) -> str:
-    """``name:`` of the project's Pulumi.yaml (a top-level scalar), else the directory's."""
+def _project_name(directory: Path | None, project_file: Path | None) -> str:
+    """``name:`` of the project's Pulumi.yaml, else the program directory's name."""
     if directory is None:
         return "project"
-    project_file = directory / "Pulumi.yaml"
-    if project_file.is_file():
-        text = project_file.read_text(encoding="utf-8")
-        match = re.search(r"^name:[ \t]*(['\"]?)([^'\"\n#]+?)\1[ \t]*(#.*)?$", text, re.MULTILINE)
-        if match:
-            return match.group(2)
-    return directory.name
+    name = _top_level_scalar(project_file, "name") if project_file else None
+    return name or directory.name
+
+
+def _top_level_scalar(project_file: Path, key: str) -> str | None:
+    """A plain or quoted top-level ``key: value`` of a Pulumi.yaml (no YAML library needed)."""
+    text = project_file.read_text(encoding="utf-8")
+    pattern = rf"^{key}:[ \t]*(['\"]?)([^'\"\n#]+?)\1[ \t]*(#.*)?$"
+    match = re.search(pattern, text, re.MULTILINE)
+    return match.group(2) if match else None
 
 
 def _qualified(key: str, project: str) -> str:
