@@ -234,6 +234,7 @@ def test_diff_receives_unknowns(engine: Engine, provider: EchoProvider) -> None:
     assert result.changes is None  # the echo provider answers DIFF_UNKNOWN when it sees Unknown
 
 
+@pytest.mark.newer_sdk
 def test_read_refresh_get_and_gone(engine: Engine, provider: EchoProvider) -> None:
     refreshed = engine.read(provider, "echo-web", {"name": "web", "n": 1}, {"name": "web"})
     assert refreshed.id == "echo-web"
@@ -257,6 +258,7 @@ def test_delete_reaches_provider(engine: Engine, provider: EchoProvider) -> None
     assert "field 'id' is protected" in caught.value.last_line
 
 
+@pytest.mark.newer_sdk
 def test_provider_exception_surfaces_as_engine_error(
     engine: Engine, provider: EchoProvider
 ) -> None:

@@ -251,6 +251,7 @@ def test_adopt_existing_takes_over_with_a_put_of_differences(
     assert len(client.list_pairing_profiles()) == 2
 
 
+@pytest.mark.newer_sdk
 def test_pce_refusal_is_a_readable_error_and_leaves_nothing(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
@@ -451,6 +452,7 @@ LABEL_SHAPE = (
 )
 
 
+@pytest.mark.newer_sdk
 @pytest.mark.parametrize(
     "bad_id",
     [
@@ -521,8 +523,7 @@ def test_a_label_of_another_org_is_refused_at_create_when_check_could_not_know_t
     inputs = {"name": "web", "enabled": True, "labels": [{"href": "/orgs/2/labels/3"}]}
     with pytest.raises(EngineError) as caught:
         engine.create(PROVIDER, inputs, urn=URN)
-    assert caught.value.last_line == (
-        "pairing_provider.errors.InvalidHrefError: "
+    assert caught.value.last_line.endswith(  # the class name shows from SDK 3.260
         'labels[0]: {"href": "/orgs/2/labels/3"} is in org 2, not the configured org 1'
     )
     assert simulator.requests() == []

@@ -223,6 +223,7 @@ def test_simulator_restart_mid_stack(tmp_path: Path) -> None:
             assert [r["method"] for r in second.requests()] == ["GET", "PUT", "GET"]
 
 
+@pytest.mark.newer_sdk
 def test_tls_self_signed_pce_is_refused_by_default_and_trusted_with_ca_file() -> None:
     with Simulator(api_key_username=API_USER, api_key_secret=API_SECRET, tls=True) as sim:
         assert sim.url.startswith("https://")
