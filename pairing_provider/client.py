@@ -40,7 +40,7 @@ from pairing_provider.errors import (
 )
 from pairing_provider.hrefs import DATAFILE_HREF, JOB_HREF, PROFILE_HREF, href_problem
 from pairing_provider.labels import LabelDirectory
-from pairing_provider.pacing import RequestPacer, pacer_for, reset_pacers
+from pairing_provider.pacing import NoRoomBeforeDeadline, RequestPacer, pacer_for, reset_pacers
 from pairing_provider.pce_clock import CreateAttempt, PCEClock
 
 log = logging.getLogger("pairing_provider")
@@ -333,10 +333,13 @@ class PCEClient:
         retries = 0
         while True:
             response, failure, sent_at = self._exchange(call, deadline)
-            first_sent_at = sent_at if first_sent_at is None else first_sent_at
             if failure is None and response is not None and response.status_code < 400:
                 return response
             outcome = self.retry_policy.outcome(response, failure)
+            if first_sent_at is None and outcome is not Outcome.REFUSED:
+                # The first attempt the PCE may have carried out: a refused one (429, database
+                # lock, no connection) made nothing, and the ownership bound starts here.
+                first_sent_at = sent_at
             retryable = outcome is Outcome.REFUSED or (
                 outcome is Outcome.UNCLEAR
                 and (method in IDEMPOTENT_METHODS or find_created is not None)
@@ -348,6 +351,7 @@ class PCEClient:
             if outcome is Outcome.UNCLEAR and find_created is not None:
                 error = self._error(method, path, response, failure, retries - 1)
                 log.warning("%s %s got no clear answer (%s): looking it up", method, path, error)
+                assert first_sent_at is not None  # set by this unclear attempt at the latest
                 attempt = CreateAttempt(retries, error, self.pce_clock, first_sent_at)
                 found = find_created(attempt)
                 if found is not None:
@@ -417,40 +421,48 @@ class PCEClient:
     def _send_once(
         self, call: _Request, url: str, params: Mapping[str, Any] | None, deadline: float
     ) -> _Sent:
-        method = call.method
-        with self._pacer.slot():
-            sent_at = self._clock()
-            seconds = deadline - sent_at
-            if seconds <= 0:
-                late = transport.DeadlinePassed("no time left to send it", sent=False)
-                return None, late, sent_at
-            per_read = min(self.settings.request_timeout, seconds)
-            try:
-                response = transport.exchange(
-                    self._session,
-                    method,
-                    url,
-                    seconds=seconds,
-                    json=call.json_body,
-                    params=params,
-                    headers=call.headers,
-                    timeout=(per_read, per_read),
-                    # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE
-                    # override a session-level CA file (psf/requests#3829).
-                    verify=self.settings.verify,
-                )
-            except requests.RequestException as exc:
-                return None, exc, sent_at
-            except transport.BodyTooLarge as exc:
-                raise self._too_large(method, url, str(exc)) from None
-        self.pce_clock.observe(response.headers.get("Date"))
-        log.debug(
-            "%s %s -> %s (Request-ID %s)",
-            method,
-            response.request.path_url,
-            response.status_code,
-            response.headers.get("Request-ID"),
-        )
+        try:
+            with self._pacer.slot(deadline):  # the wait for room is bounded by the deadline too
+                response, failure, sent_at = self._send_in_slot(call, url, params, deadline)
+        except NoRoomBeforeDeadline as exc:
+            return None, transport.DeadlinePassed(str(exc), sent=False), self._clock()
+        if response is not None:
+            self.pce_clock.observe(response.headers.get("Date"))
+            log.debug(
+                "%s %s -> %s (Request-ID %s)",
+                call.method,
+                response.request.path_url,
+                response.status_code,
+                response.headers.get("Request-ID"),
+            )
+        return response, failure, sent_at
+
+    def _send_in_slot(
+        self, call: _Request, url: str, params: Mapping[str, Any] | None, deadline: float
+    ) -> _Sent:
+        sent_at = self._clock()
+        seconds = deadline - sent_at
+        if seconds <= 0:
+            return None, transport.DeadlinePassed("no time left to send it", sent=False), sent_at
+        per_read = min(self.settings.request_timeout, seconds)
+        try:
+            response = transport.exchange(
+                self._session,
+                call.method,
+                url,
+                seconds=seconds,
+                json=call.json_body,
+                params=params,
+                headers=call.headers,
+                timeout=(per_read, per_read),
+                # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE
+                # override a session-level CA file (psf/requests#3829).
+                verify=self.settings.verify,
+            )
+        except requests.RequestException as exc:
+            return None, exc, sent_at
+        except transport.BodyTooLarge as exc:
+            raise self._too_large(call.method, url, str(exc)) from None
         return response, None, sent_at
 
     def _too_large(self, method: str, url: str, why: str) -> UnexpectedResponseError:

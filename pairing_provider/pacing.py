@@ -41,11 +41,12 @@ class RequestPacer:
         self._in_flight = 0
         self._changed = threading.Condition()
 
-    def acquire(self) -> float:
+    def acquire(self, deadline: float | None = None) -> float:
         """Block until a request may be sent and take a slot; return the seconds waited.
 
-        Every ``acquire`` must be followed by one ``release`` when the answer (or the failure)
-        has arrived: ``slot()`` pairs them.
+        Never waits past ``deadline`` (on this pacer's clock): ``NoRoomBeforeDeadline`` is
+        raised instead, with no slot taken. Every ``acquire`` must be followed by one
+        ``release`` when the answer (or the failure) has arrived: ``slot()`` pairs them.
         """
         waited = 0.0
         while True:
@@ -56,11 +57,16 @@ class RequestPacer:
                 if len(self._answered) + self._in_flight < self.limit:
                     self._in_flight += 1
                     return waited
+                left = self.window if deadline is None else deadline - now
                 if not self._answered:
                     # Every slot is a request still under way: wait for one of them to end.
-                    self._changed.wait(timeout=self.window)
+                    if left <= 0:
+                        raise NoRoomBeforeDeadline(waited)
+                    self._changed.wait(timeout=min(self.window, left))
                     continue
                 pause = self.window - (now - self._answered[0])
+                if pause > left:
+                    raise NoRoomBeforeDeadline(waited)
             # Sleep outside the lock, so other threads can see the window move too.
             self._sleep(pause)
             waited += pause
@@ -73,9 +79,9 @@ class RequestPacer:
             self._changed.notify_all()
 
     @contextmanager
-    def slot(self) -> Iterator[float]:
+    def slot(self, deadline: float | None = None) -> Iterator[float]:
         """``with pacer.slot():`` around one request: waits for room, frees it at the answer."""
-        waited = self.acquire()
+        waited = self.acquire(deadline)
         try:
             yield waited
         finally:
@@ -86,6 +92,14 @@ class RequestPacer:
         with self._changed:
             self.limit = min(self.limit, limit)
             self.window = max(self.window, window)
+
+
+class NoRoomBeforeDeadline(Exception):
+    """The request budget has no room for another request before the operation's deadline."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"no room in the request budget before the deadline (waited {waited:g}s)")
+        self.waited = waited
 
 
 _pacers: dict[tuple[str, str], RequestPacer] = {}

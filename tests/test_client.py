@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from pairing_provider.errors import (
     ForbiddenError,
     NotAcceptableError,
     NotFoundError,
+    OperationTimeoutError,
     PCEConnectionError,
     PCEError,
     RateLimitedError,
@@ -462,3 +466,51 @@ def test_a_scheme_mix_up_says_to_check_https_and_the_port(simulator: Simulator) 
                 f"check illumio:pceHost ({host}): https:// vs http:// and the port "
                 "(a PCE serves https, on 8443 on-premises or 443 for SaaS)"
             )
+
+
+def test_waiting_for_room_in_the_request_budget_stops_at_the_deadline(
+    simulator: Simulator, settings: Settings
+) -> None:
+    """A budget of 1 request a minute and a 5 s operation: the second request does not sleep
+    a minute first, it fails at once with the operation timeout."""
+    _, sleeps, clock, sleep = fake_time()
+    tight = Settings.model_validate(
+        {**dict(settings), "max_requests_per_minute": 1, "operation_timeout": 5, "max_retries": 0}
+    )
+    client = PCEClient(tight, clock=clock, sleep=sleep)
+    with client.operation():
+        client.list_labels()
+        with pytest.raises(OperationTimeoutError) as caught:
+            client.list_labels()
+    assert sleeps == []
+    assert "no room in the request budget before the deadline" in str(caught.value)
+    assert len(simulator.requests()) == 1
+
+
+def test_a_refused_first_post_does_not_start_the_ownership_clock(
+    simulator: Simulator, settings: Settings
+) -> None:
+    """429 first (the PCE did nothing), then a lost answer. A same-named profile someone else
+    made between the two is older than the POST that may have created ours: the bound the
+    look-up gets must say so."""
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=429, retry_after=0)
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=502, when="before")
+    theirs: list[dict[str, Any]] = []
+
+    def meanwhile(seconds: float) -> None:  # during the wait after the 429
+        if not theirs:
+            # made behind the faults' back: straight into the simulator's state
+            theirs.append(simulator.state.create_profile(1, {"name": "web", "enabled": True}))
+            time.sleep(math.ceil(time.time() + 0.1) - time.time() + 0.05)  # into a later second
+
+    bounds: list[Any] = []
+
+    def find_created(attempt: CreateAttempt) -> dict[str, Any] | None:
+        bounds.append(attempt.pce_time_at_send())
+        raise LookupError("stop here")
+
+    ours = PCEClient(settings, sleep=meanwhile)
+    with pytest.raises(LookupError):
+        ours.create_pairing_profile({"name": "web", "enabled": True}, find_created=find_created)
+    made = datetime.fromisoformat(theirs[0]["created_at"].replace("Z", "+00:00"))
+    assert bounds[0] > made
