@@ -122,7 +122,11 @@ class PairingProfileProvider(IllumioResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = changed_fields(olds, news)
-        replaces = [name for name in changed if name in PROFILE.replacing]
+        # A create-only field the state does not know (release 0.1.0 kept a refresh's missing
+        # ven_type) is checked by the update, not replaced on a guess.
+        replaces = [
+            name for name in changed if name in PROFILE.replacing and olds.get(name) is not None
+        ]
         # A replacement keeping the name must delete first: the PCE refuses a second profile
         # of the same name (create-before-delete would fail with name_must_be_unique).
         return DiffResult(
@@ -196,6 +200,12 @@ class PairingProfileProvider(IllumioResourceProvider):
 
     def _adopt(self, args: PairingProfileArgs, existing: dict[str, Any]) -> dict[str, Any]:
         """Take ``existing`` over, after checking its ven_type (which no PUT can change)."""
+        self._check_ven_type(args, existing, "adopt")
+        return self._apply(existing["href"], args, existing)
+
+    def _check_ven_type(
+        self, args: PairingProfileArgs, existing: dict[str, Any], verb: str
+    ) -> None:
         actual = self._ven_type_of(existing, args)
         if actual != args.ven_type:
             raise PairingProfileError(
@@ -203,13 +213,12 @@ class PairingProfileProvider(IllumioResourceProvider):
                 method="PUT",
                 path=existing["href"],
                 detail=(
-                    f"cannot adopt {existing['href']}: its ven_type is {actual!r} and the "
+                    f"cannot {verb} {existing['href']}: its ven_type is {actual!r} and the "
                     f"program says {args.ven_type!r}, and ven_type can only be set when a "
-                    f"profile is created. Declare ven_type={actual!r} to adopt it, or give "
+                    f"profile is created. Declare ven_type={actual!r} to {verb} it, or give "
                     "the new profile another name"
                 ),
             )
-        return self._apply(existing["href"], args, existing)
 
     def _ven_type_of(self, existing: dict[str, Any], args: PairingProfileArgs) -> str:
         """The profile's ven_type. PCEs do not report it in a GET, but their ``ven_type``
@@ -218,7 +227,8 @@ class PairingProfileProvider(IllumioResourceProvider):
             return str(existing["ven_type"])
         others = [value for value in literal_values(VenType) if value != args.ven_type]
         for candidate in [args.ven_type, *others]:
-            matches = self.client.list_pairing_profiles(name=args.name, ven_type=candidate)
+            name = str(existing.get("name") or args.name)  # its name now, before any rename
+            matches = self.client.list_pairing_profiles(name=name, ven_type=candidate)
             if any(match.get("href") == existing["href"] for match in matches):
                 return candidate
         return args.ven_type  # the PCE does not filter by it either: nothing to compare
@@ -260,7 +270,10 @@ class PairingProfileProvider(IllumioResourceProvider):
     @pce_operation
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args = args_of(news, self.org_id)
-        return UpdateResult(outputs(args, self._apply(self.valid_href(id_), args, olds)))
+        href = self.valid_href(id_)
+        if olds.get("ven_type") is None:  # state of 0.1.0 that never learnt it: ask the PCE
+            self._check_ven_type(args, {**olds, "href": href}, "update")
+        return UpdateResult(outputs(args, self._apply(href, args, olds)))
 
     @pce_operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:

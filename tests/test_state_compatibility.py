@@ -16,7 +16,7 @@ import pytest
 from pairing_provider.client import PCEClient
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.simulator import Simulator
-from tests.engine import Engine, pickled_bytes
+from tests.engine import Engine, EngineError, pickled_bytes
 
 # The harness pickles this only into bags without a __provider; every bag here has its own.
 UNUSED = PairingProfileProvider()
@@ -81,3 +81,45 @@ def test_refresh_and_destroy_of_old_state_still_work(
     engine.delete(UNUSED, href, profile)
     methods = [(r["method"], r["path"]) for r in simulator.requests()]
     assert methods[-1] == ("DELETE", f"/api/v2{href}")
+
+
+def test_state_of_0_1_without_ven_type_is_checked_once_and_never_replaced(
+    engine: Engine, simulator: Simulator, client: PCEClient, old_state: dict[str, Any]
+) -> None:
+    """0.1.0 kept what a refresh read, and no PCE reports ven_type: such state has none. The
+    next preview must not replace the profile (delete and recreate it) on that guess; the
+    update asks the PCE's ven_type filter once and records the value, with no PUT."""
+    profile = old_state["profile"]
+    href = profile["href"]
+    refreshed = engine.read(UNUSED, href, profile, profile)
+    assert "ven_type" not in refreshed.outs
+    program = {"name": "web", "enabled": True}
+    checked = engine.check(UNUSED, refreshed.inputs or {}, program).inputs
+    simulator.clear_requests()
+
+    diff = engine.diff(UNUSED, href, refreshed.outs, checked)
+    updated = engine.update(UNUSED, href, refreshed.outs, checked)
+
+    assert (diff.changes, diff.replaces) == (True, [])
+    assert updated["ven_type"] == "server"
+    calls = [(r["method"], r["path"].split("?")[0]) for r in simulator.requests()]
+    assert calls == [("GET", "/api/v2/orgs/1/pairing_profiles")]
+    assert "ven_type=server" in simulator.requests()[0]["path"]
+    assert engine.diff(UNUSED, href, updated, checked).changes is False
+
+
+def test_state_of_0_1_whose_profile_has_another_ven_type_says_so_before_any_write(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    made = client.create_pairing_profile({"name": "ep", "enabled": True, "ven_type": "endpoint"})
+    old = {"__provider": PROFILE_PROVIDER_0_1, "name": "ep", "enabled": True, "href": made["href"]}
+    checked = engine.check(UNUSED, old, {"name": "ep", "enabled": True}).inputs
+    simulator.clear_requests()
+    with pytest.raises(EngineError) as caught:
+        engine.update(UNUSED, made["href"], old, checked)
+    assert caught.value.last_line.endswith(
+        f"cannot update {made['href']}: its ven_type is 'endpoint' and the program says "  # noqa: S608 (prose, not SQL)
+        "'server', and ven_type can only be set when a profile is created. Declare "
+        "ven_type='endpoint' to update it, or give the new profile another name"
+    )
+    assert [r["method"] for r in simulator.requests()] == ["GET", "GET"]
