@@ -31,6 +31,7 @@ from pairing_provider.pairing_scripts import (
     management_server,
     windows_pairing_script,
 )
+from pairing_provider.pce_clock import parse_rfc3339
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
 
 if TYPE_CHECKING:
@@ -46,10 +47,6 @@ def now() -> datetime:
 
 def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_rfc3339(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def is_expired(props: Mapping[str, Any]) -> bool:

@@ -73,20 +73,3 @@ class LabelDirectory:
                 self._relist()
                 label = self._index.get((key, value))
             return label
-
-
-def resolve_label_pairs(
-    labels: list[Any], find: Callable[[str, str], dict[str, Any] | None]
-) -> tuple[list[Any], list[str]]:
-    """Replace every ``{"key", "value"}`` entry with ``{"href"}``; list the pairs not found."""
-    resolved, missing = [], []
-    for item in labels:
-        if not is_label_pair(item):
-            resolved.append(item)
-            continue
-        label = find(item["key"], item["value"])
-        if label is None:
-            missing.append(describe_pair(item))
-        else:
-            resolved.append({"href": label["href"]})
-    return resolved, missing

@@ -69,3 +69,12 @@ class CreateAttempt:
 
     def __repr__(self) -> str:
         return f"CreateAttempt(number={self.number}, error={type(self.error).__name__})"
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """A PCE timestamp (``2026-01-01T00:00:00.000Z``) as an aware datetime; ValueError when it
+    is not one, a timestamp without a time zone included (it could not be compared)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"no time zone in {text!r}")
+    return moment

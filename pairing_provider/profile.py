@@ -43,7 +43,7 @@ from pairing_provider.models import (
     normalise_live,
     read_only_values,
 )
-from pairing_provider.pce_clock import CreateAttempt
+from pairing_provider.pce_clock import CreateAttempt, parse_rfc3339
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
 
 ADOPT_EXISTING = "adopt_existing"
@@ -72,9 +72,9 @@ def outputs(args: PairingProfileArgs, body: dict[str, Any]) -> dict[str, Any]:
 
 def created_at(body: dict[str, Any]) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(body.get("created_at")).replace("Z", "+00:00"))
+        return parse_rfc3339(str(body.get("created_at")))
     except ValueError:
-        return None
+        return None  # of unknown age: never proven to be this create's
 
 
 class PairingProfileProvider(IllumioResourceProvider):

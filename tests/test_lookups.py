@@ -167,7 +167,7 @@ def test_output_variants_and_a_worked_example_under_mocks(
         enforcement_mode=default.apply(lambda found: found[0].enforcement_mode),
         labels=[prod.apply(lambda label: label["href"])],
     )
-    key = PairingKey("payments-key", pairing_profile_href=profile.href)
+    key = PairingKey("payments-key", pairing_profile=profile)
 
     assert resolve(prod)["href"] == pce["labels"]["env=prod"]
     assert [found.href for found in resolve(default)] == [pce["profiles"]["Default (Servers)"]]

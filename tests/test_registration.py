@@ -53,7 +53,7 @@ def test_key_asks_the_engine_to_keep_every_secret_output_secret(
     monitor: RecordingMonitor, simulator: Simulator
 ) -> None:
     profile = PairingProfile("web", name="web", enabled=True)
-    key = PairingKey("web-key", pairing_profile_href=profile.href, triggers={"rotation": "1"})
+    key = PairingKey("web-key", pairing_profile=profile, triggers={"rotation": "1"})
     code = resolve(key.activation_code)
     # The request the SDK really sends: the engine marks these outputs secret before it saves
     # or returns them (docs/pulumi-engine.md, "Secrets").

@@ -219,7 +219,7 @@ def test_the_readme_example_is_the_fleet_examples_test_file() -> None:
 def test_names_shared_by_two_types_are_told_apart(pce: PCE) -> None:
     def program() -> None:
         profile = PairingProfile("web", name="web", enabled=True)
-        PairingKey("web", pairing_profile_href=profile.href)
+        PairingKey("web", pairing_profile=profile)
 
     up = pce.stack(program).up()
 
