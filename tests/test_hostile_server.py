@@ -431,3 +431,48 @@ def test_redaction_keeps_plain_words_readable() -> None:
     assert redact(text) == (
         "Basic authentication failed; header was Authorization: Bearer [redacted]"
     )
+
+
+def test_a_server_dripping_its_tls_handshake_cannot_hold_a_connect_past_the_deadline() -> None:
+    """An https PCE that answers the ClientHello one byte every 0.1 s (a TLS record header
+    promising 16 KiB, then filler): each byte resets a socket timeout, the deadline holds."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)  # the ClientHello
+            record = b"\x16\x03\x03\x40\x00" + b"\x02" * 60  # handshake, 16 KiB promised
+            for byte in record:
+                if stop.is_set():
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return  # the client hung up: what the test wants
+                time.sleep(0.1)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    settings = Settings(
+        pce_host=f"https://127.0.0.1:{port}",
+        api_key_username=USER,
+        api_key_secret=SECRET,
+        max_retries=0,
+        operation_timeout=1,
+        request_timeout=30,
+        insecure=True,
+    )
+    client = PCEClient(settings, sleep=lambda seconds: None)
+    started = time.monotonic()
+    try:
+        with pytest.raises(OperationTimeoutError, match="1s operation timeout passed"):
+            with client.operation():
+                client.list_labels()
+        assert time.monotonic() - started < 1.8  # the whole record would take ~6.5 s
+    finally:
+        stop.set()
+        listener.close()
+        server.join(timeout=5)
