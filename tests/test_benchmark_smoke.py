@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 
+import pytest
+
 from benchmarks.report import Report
 from benchmarks.run import render, run_benchmark
 from benchmarks.scale import SMOKE
@@ -34,6 +36,7 @@ OVERHEAD_ROWS = [
 ]
 
 
+@pytest.mark.benchmark
 def test_smoke_run() -> None:
     """One run (about 10 s) checked four ways: one test, so that parallel workers never run
     it twice (pytest-xdist gives each worker its own module fixtures)."""
