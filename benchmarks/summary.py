@@ -46,11 +46,17 @@ def requests_text(report: Report) -> str:
     over = [f"{r['resource']} {r['operation']}" for r in table.rows if r["met"] != "yes"]
     if over:
         return f"Over their request budget: {', '.join(over)}."
+    count = {(r["resource"], r["operation"]): r["requests"] for r in table.rows}
+    profile = {op: count[("PairingProfile", op)] for op in ("create", "read", "update", "delete")}
+    key = {op: count[("PairingKey", op)] for op in ("create", "create (bare href)", "read")}
     return (
         "Every operation stays within its request budget, counted at the PCE: a profile costs "
-        "1 request to create (the Terraform provider sends 2), 1 to read, 2 to update, 1 to "
-        "delete, and check and diff send none; a key costs 2 requests to make, 1 to refresh, "
-        "and none to delete (Terraform's delete revokes every key of the profile)."
+        f"{profile['create']} request to create (the Terraform provider sends 2), "
+        f"{profile['read']} to read, {profile['update']} to update, {profile['delete']} to "
+        f"delete, and check and diff send none; a key costs {key['create']} to make when "
+        f"wired with pairing_profile= ({key['create (bare href)']} for a bare href), "
+        f"{key['read']} to refresh, and none to delete (Terraform's delete revokes every key "
+        "of the profile)."
     )
 
 
