@@ -558,13 +558,13 @@ def test_rate_limit_429_with_retry_after(clock: FakeClock) -> None:
 def test_rate_limit_window_in_real_time() -> None:
     with (
         Simulator(
-            api_key_username=USER, api_key_secret=SECRET, rate_limit=3, rate_window=1.0
+            api_key_username=USER, api_key_secret=SECRET, rate_limit=3, rate_window=0.3
         ) as sim,
         Session() as session,
     ):
         statuses = [session.get(api(sim, "/orgs/1/labels")).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
-        time.sleep(1.05)  # the whole window has slid past the three accepted requests
+        time.sleep(0.35)  # the whole window has slid past the three accepted requests
         assert session.get(api(sim, "/orgs/1/labels")).status_code == 200
 
 
@@ -618,14 +618,14 @@ def test_dropped_connection(
 
 
 def test_fault_delay(sim: Simulator, session: requests.Session) -> None:
-    sim.add_fault(path=r"/labels\?key=", delay=0.3, status=504)
+    sim.add_fault(path=r"/labels\?key=", delay=0.1, status=504)
     started = time.monotonic()
     response = session.get(api(sim, "/orgs/1/labels"), params={"key": "role"})
     assert response.status_code == 504
-    assert time.monotonic() - started >= 0.3
-    sim.add_fault(delay=0.5)  # longer than the client waits: a read timeout
+    assert time.monotonic() - started >= 0.1
+    sim.add_fault(delay=0.2)  # longer than the client waits: a read timeout
     with pytest.raises(requests.ReadTimeout):
-        session.get(api(sim, "/orgs/1/labels"), timeout=0.1)
+        session.get(api(sim, "/orgs/1/labels"), timeout=0.05)
 
 
 def test_fault_control_api(sim: Simulator) -> None:

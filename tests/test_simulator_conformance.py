@@ -198,6 +198,7 @@ def test_release_shape_is_a_setting_that_reset_restores(
     href = create(session, sim, key_lifespan=60)["href"]
     response = call("PUT", control, json={"release": "legacy"})
     assert response.status_code == 200 and response.json()["release"] == "legacy"
+    assert call("GET", control).json() == response.json() == sim.settings()
     assert session.get(api(sim, href)).json()["key_lifespan"] == "60"
     assert sim.update_settings(release="current")["release"] == "current"
     assert session.get(api(sim, href)).json()["key_lifespan"] == 60

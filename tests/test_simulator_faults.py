@@ -27,6 +27,15 @@ def test_dripping_body_arrives_slowly_but_whole(sim: Simulator, session: request
     assert 0.15 <= elapsed < 2
 
 
+def test_the_real_answer_can_drip(sim: Simulator, session: requests.Session) -> None:
+    href = create(session, sim, name="slow")["href"]
+    sim.add_fault(method="GET", when="after", merge_body={}, drip_bytes_per_second=20_000)
+    started = time.monotonic()
+    got = session.get(api(sim, href))
+    assert got.json() == session.get(api(sim, href)).json()  # whole, as the PCE answered
+    assert time.monotonic() - started >= 0.02
+
+
 @pytest.mark.parametrize("value", ["999999", "inf", "-1", "Wed, 21 Oct 2015 07:28:00 GMT"])
 def test_any_header_value_can_be_sent(
     sim: Simulator, session: requests.Session, value: str
