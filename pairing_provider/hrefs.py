@@ -20,12 +20,21 @@ LABEL_EXAMPLE = "/orgs/1/labels/7"
 
 
 def href_problem(
-    pattern: re.Pattern[str], value: object, example: str, org_id: int | None = None
+    pattern: re.Pattern[str],
+    value: object,
+    example: str,
+    org_id: int | None = None,
+    *,
+    shape: str | None = None,
 ) -> str | None:
-    """Why ``value`` is not an href of ``pattern`` (in org ``org_id`` when given), or None."""
-    if not isinstance(value, str) or pattern.fullmatch(value) is None:
-        return f'must be an href like "{example}"'
-    org = int(pattern.fullmatch(value).group(1))  # type: ignore[union-attr]
+    """Why ``value`` is not an href of ``pattern`` (in org ``org_id`` when given), or None.
+
+    ``shape`` words the wrong-shape reason (default: ``must be an href like "<example>"``).
+    """
+    match = pattern.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return shape or f'must be an href like "{example}"'
+    org = int(match.group(1))
     if org_id is not None and org != org_id:
         return f"is in org {org}, not the configured org {org_id}"
     return None

@@ -47,6 +47,10 @@ MAX_KEY_LIMIT = 2_147_483_647
 UNLIMITED: Literal["unlimited"] = "unlimited"
 DEFAULT_RELEASE = re.compile(r"Default \(.*\)", re.DOTALL)
 MAX_TRIGGERS_BYTES = 64 * 1024
+LABEL_SHAPE = (
+    'must be an href "/orgs/N/labels/N", {"href": "/orgs/N/labels/N"} '
+    'or {"key": "...", "value": "..."}'
+)
 
 EnforcementMode = Literal["idle", "visibility_only", "selective", "full"]
 VisibilityLevel = Literal[
@@ -85,16 +89,11 @@ def _label_ref(item: Any, info: ValidationInfo) -> dict[str, str]:
     """One label: an href or ``{"href": ...}`` (``{"key", "value"}`` is resolved before)."""
     is_object = isinstance(item, Mapping) and set(item) == {"href"}
     href = item.get("href") if is_object else item
-    problem = href_problem(LABEL_HREF, href, LABEL_EXAMPLE, _org_of(info))
+    problem = href_problem(LABEL_HREF, href, LABEL_EXAMPLE, _org_of(info), shape=LABEL_SHAPE)
     if problem is None:
         return {"href": href}
     if isinstance(item, Mapping) and set(item) == {"key", "value"}:
         problem = "a {key, value} label needs a string key and a string value"
-    elif not (isinstance(href, str) and LABEL_HREF.fullmatch(href)):
-        problem = (
-            'must be an href "/orgs/N/labels/N", {"href": "/orgs/N/labels/N"} '
-            'or {"key": "...", "value": "..."}'
-        )
     if is_object and isinstance(href, str) and len(href) <= 80:
         problem = f'{{"href": "{href}"}} {problem}'  # the item is an object: name its href
     raise PydanticCustomError("label", problem)
