@@ -159,6 +159,16 @@ class Declaration(Generic[Args, State]):
         )
 
     @cached_property
+    def int_or_text(self) -> tuple[str, ...]:
+        """Outputs typed ``int | "text"`` (a key limit): numbers cross gRPC as doubles, and the
+        SDK turns them back into ints only for a plain ``int`` type."""
+        return tuple(
+            name
+            for name, info in self.state.model_fields.items()
+            if _holds_int_and_literal(info.annotation)
+        )
+
+    @cached_property
     def required(self) -> tuple[str, ...]:
         return tuple(name for name, info in self.args.model_fields.items() if info.is_required())
 
@@ -276,6 +286,11 @@ def literal_values(annotation: Any) -> tuple[str, ...]:
         if typing.get_origin(candidate) is typing.Literal:
             return tuple(str(value) for value in typing.get_args(candidate))
     return ()
+
+
+def _holds_int_and_literal(annotation: Any) -> bool:
+    parts = list(_walk_types(annotation))
+    return int in parts and any(typing.get_origin(part) is typing.Literal for part in parts)
 
 
 def _walk_types(annotation: Any) -> Iterator[Any]:

@@ -196,7 +196,7 @@ class PairingKey(DynamicResource, module="illumio", name="PairingKey"):
         super().__init__(
             PairingKeyProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret)
         )
-        whole_numbers(self, ("profile_key_lifespan",))
+        whole_numbers(self, KEY)
 
 
 def profile_wiring(

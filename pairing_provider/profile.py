@@ -352,7 +352,7 @@ class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
     ) -> None:
         inputs = {key: value for key, value in locals().items() if key in PROFILE.inputs}
         super().__init__(PairingProfileProvider(), resource_name, _with_outputs(inputs), opts)
-        whole_numbers(self, ("allowed_uses_per_key", "key_lifespan"))
+        whole_numbers(self, PROFILE)
 
     @classmethod
     def get(
@@ -364,7 +364,7 @@ class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
         DynamicResource.__init__(
             instance, PairingProfileProvider(), resource_name, _with_outputs({}), opts
         )
-        whole_numbers(instance, ("allowed_uses_per_key", "key_lifespan"))
+        whole_numbers(instance, PROFILE)
         return instance
 
 

@@ -96,13 +96,13 @@ def pce_operation(method: Method) -> Method:
     return wrapper  # type: ignore[return-value]
 
 
-def whole_numbers(resource: pulumi.Resource, names: tuple[str, ...]) -> None:
-    """Make numeric outputs ints at run time, as their ``Output[int | str]`` types say.
+def whole_numbers(resource: pulumi.Resource, declaration: Declaration[Any, Any]) -> None:
+    """Make the ``int | str`` outputs ints at run time, as their types say.
 
     Numbers cross gRPC as doubles, and the SDK turns them back into ints only for a plain
     ``int`` type, not for ``int | str``: so ``key_lifespan`` would resolve to ``3600.0``.
     """
-    for name in names:
+    for name in declaration.int_or_text:
         output: pulumi.Output[Any] = resource.__dict__[name]
         resource.__dict__[name] = output.apply(_whole)
 
