@@ -45,3 +45,19 @@ def test_the_lowest_supported_sdk_is_what_ci_installs() -> None:
     assert pulumi == "pulumi>=3.216,<4"
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text("utf-8")
     assert '"pulumi==$LOWEST.0"' in ci and "pulumi>=" in ci
+
+
+def test_every_public_exception_is_exported_by_the_package() -> None:
+    """README: every error is an IllumioError, and all are exported by the package."""
+    import inspect
+
+    import pairing_provider
+    from pairing_provider import errors
+
+    public = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value) and issubclass(value, errors.IllumioError)
+    }
+    assert public <= set(pairing_provider.__all__)
+    assert all(getattr(pairing_provider, name) is getattr(errors, name) for name in public)
