@@ -157,10 +157,15 @@ class Simulator:
     def start(self) -> Simulator:
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
-        context = self._tls_context() if self.tls else None
-        self._server = SimulatorHTTPServer(
-            (self.host, self.port), self.state, context, self.verbose
-        )
+        self.state.hold_data_file()  # again after a stop: a restart takes the file back
+        try:
+            context = self._tls_context() if self.tls else None
+            self._server = SimulatorHTTPServer(
+                (self.host, self.port), self.state, context, self.verbose
+            )
+        except BaseException:
+            self.state.release_data_file()
+            raise
         self.port = self._server.server_port
         self.url = self._server.base_url
         self._thread = threading.Thread(
@@ -193,6 +198,7 @@ class Simulator:
         """Stop serving, close open connections and remove the TLS files. Idempotent."""
         server, self._server = self._server, None
         if server is None:
+            self.state.release_data_file()
             return
         server.shutdown()
         server.close_connections()
@@ -202,6 +208,7 @@ class Simulator:
         if self._tls_dir is not None:
             self._tls_dir.cleanup()
             self._tls_dir = None
+        self.state.release_data_file()  # after the last request that could write it
 
     def __enter__(self) -> Simulator:
         return self.start()
