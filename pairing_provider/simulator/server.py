@@ -15,6 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .control import served_names
+from .control_client import ControlClient
 from .models import PCEState
 from .requestlog import DEFAULT_LIMIT
 from .responses import PCERequestHandler
@@ -48,6 +50,8 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         host = f"[{name}]" if ":" in name else name
         scheme = "https" if ssl_context is not None else "http"
         self.base_url = f"{scheme}://{host}:{self.server_port}"
+        # The host given is also the name the TLS certificate is made for (tls.py).
+        self.served_names = served_names([address[0], self.server_name])
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can stall for
@@ -238,6 +242,12 @@ class Simulator:
     @property
     def org_id(self) -> int:
         return self.state.org_id
+
+    def control_client(self) -> ControlClient:
+        """A client of this simulator's control API over HTTP, with its API key."""
+        return ControlClient(
+            self.api_url.removesuffix("/api/v2"), *self.auth, cafile=self.cert_path
+        )
 
     # ----------------------------------------------------------------- control, in process
 
