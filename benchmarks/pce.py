@@ -17,6 +17,7 @@ from typing import Any, Final, Self
 
 import requests
 
+from pairing_provider.simulator import ControlClient
 from tests.engine import REPO_ROOT, Engine
 
 API_USER: Final[str] = "api_benchmark0001"
@@ -33,7 +34,7 @@ class SimulatorProcess:
         self.rate_window = rate_window
         self.url = ""
         self._proc: subprocess.Popen[str] | None = None
-        self._control = requests.Session()
+        self._control: ControlClient | None = None
 
     @property
     def api_url(self) -> str:
@@ -62,10 +63,10 @@ class SimulatorProcess:
         if not self.url.startswith("http"):
             self.stop()
             raise RuntimeError("the PCE simulator did not start")
+        self._control = ControlClient(self.url, API_USER, API_SECRET)
         return self
 
     def stop(self) -> None:
-        self._control.close()
         if self._proc is None:
             return
         self._proc.terminate()
@@ -89,18 +90,22 @@ class SimulatorProcess:
     ) -> None:
         self.stop()
 
+    @property
+    def control(self) -> ControlClient:
+        if self._control is None:
+            raise RuntimeError("the PCE simulator is not running")
+        return self._control
+
     def requests(self) -> list[dict[str, Any]]:
         """The API request log: ``{"method", "path", "status", "body"}`` in order."""
-        response = self._control.get(f"{self.url}/_simulator/requests", timeout=30)
-        response.raise_for_status()
-        return list(response.json())
+        return self.control.requests()
 
     def clear_requests(self) -> None:
-        self._control.delete(f"{self.url}/_simulator/requests", timeout=30).raise_for_status()
+        self.control.clear_requests()
 
     def reset(self) -> None:
         """Forget every object, the log and the rate-limit window."""
-        self._control.post(f"{self.url}/_simulator/reset", timeout=30).raise_for_status()
+        self.control.reset()
 
 
 class BareClient:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
 from pairing_provider.client import PCEClient, reset_connections
 from pairing_provider.config import Settings
@@ -111,6 +110,4 @@ def stack_config(simulator: Simulator, **overrides: str) -> dict[str, str]:
 
 def issued_codes(simulator: Simulator) -> list[str]:
     """Activation codes the simulator issued, from its control API."""
-    response = requests.get(f"{simulator.url}/_simulator/pairing_keys", timeout=5)
-    response.raise_for_status()
-    return [key["activation_code"] for key in response.json()]
+    return [key["activation_code"] for key in simulator.control_client().pairing_keys()]

@@ -25,6 +25,7 @@ from test_simulator_support import (
     api,
     assert_refused,
     call,
+    control,
     create,
     label,
     seed,
@@ -549,7 +550,7 @@ def test_rate_limit_429_with_retry_after(clock: FakeClock) -> None:
         assert_refused(response, 429, "too_many_requests")
         assert response.headers["Retry-After"] == "55"  # the first hit leaves the window
         assert call("GET", url).status_code == 401  # unauthenticated: not counted...
-        assert call("GET", sim.url + "/_simulator/requests").status_code == 200  # ...nor this
+        assert control("GET", sim.url + "/_simulator/requests").status_code == 200  # ...nor this
         clock.advance(55)
         assert session.get(url).status_code == 200
         assert_refused(session.get(url), 429, "too_many_requests")
@@ -629,11 +630,11 @@ def test_fault_delay(sim: Simulator, session: requests.Session) -> None:
 
 
 def test_fault_control_api(sim: Simulator) -> None:
-    control = f"{sim.url}/_simulator/faults"
-    response = call("POST", control, json={"path": "labels", "status": 500})
+    faults = f"{sim.url}/_simulator/faults"
+    response = control("POST", faults, json={"path": "labels", "status": 500})
     assert response.status_code == 201
     assert response.json()["count"] == 1 and response.json()["when"] == "before"
-    assert len(call("GET", control).json()) == 1
+    assert len(control("GET", faults).json()) == 1
     for bad in [
         {"status": 42},
         {"when": "during"},
@@ -644,9 +645,9 @@ def test_fault_control_api(sim: Simulator) -> None:
         {"colour": "red"},
         [1],
     ]:
-        assert call("POST", control, json=bad).status_code == 400, bad
-    assert call("DELETE", control).status_code == 204
-    assert call("GET", control).json() == []
+        assert control("POST", faults, json=bad).status_code == 400, bad
+    assert control("DELETE", faults).status_code == 204
+    assert control("GET", faults).json() == []
     with pytest.raises(ValueError, match="drop_connection"):
         Fault.from_dict({"drop_connection": "yes"})
 
@@ -659,7 +660,7 @@ def test_request_log_has_no_secrets(sim: Simulator, session: requests.Session) -
     code = session.post(api(sim, href + "/pairing_key"), json={}).json()["activation_code"]
     session.get(api(sim, "/orgs/1/pairing_profiles"), params={"name": "log ged"})
     call("GET", api(sim, "/orgs/1/labels"), auth=(USER, "wrong"))
-    log = call("GET", f"{sim.url}/_simulator/requests").json()
+    log = control("GET", f"{sim.url}/_simulator/requests").json()
     assert log == [
         {
             "method": "POST",
@@ -679,7 +680,7 @@ def test_request_log_has_no_secrets(sim: Simulator, session: requests.Session) -
     dumped = json.dumps(log) + json.dumps(sim.requests())
     for secret in (SECRET, code, "Authorization", "Basic"):
         assert secret not in dumped
-    assert call("DELETE", f"{sim.url}/_simulator/requests").status_code == 204
+    assert control("DELETE", f"{sim.url}/_simulator/requests").status_code == 204
     assert sim.requests() == []
 
 
@@ -687,9 +688,9 @@ def test_reset_empties_everything(sim: Simulator, session: requests.Session) -> 
     href = create(session, sim, labels=[{"href": label(session, sim, "env", "a")}])["href"]
     session.post(api(sim, href + "/pairing_key"), json={})
     sim.add_fault(path="never-matches")
-    assert call("POST", f"{sim.url}/_simulator/reset").status_code == 204
+    assert control("POST", f"{sim.url}/_simulator/reset").status_code == 204
     assert sim.requests() == [] and sim.faults() == [] and sim.pairing_keys() == []
-    assert call("GET", f"{sim.url}/_simulator/pairing_keys").json() == []
+    assert control("GET", f"{sim.url}/_simulator/pairing_keys").json() == []
     assert create(session, sim)["href"] == "/orgs/1/pairing_profiles/1"  # counters restart
     assert label(session, sim, "env", "a") == "/orgs/1/labels/1"
 
@@ -724,8 +725,8 @@ def test_control_api_refuses_remote_clients_with_403() -> None:
 
 
 def test_unknown_control_path_is_404(sim: Simulator) -> None:
-    assert_refused(call("GET", f"{sim.url}/_simulator/nothing"), 404, "not_found")
-    assert_refused(call("GET", f"{sim.url}/_simulator/reset"), 405, "method_not_allowed")
+    assert_refused(control("GET", f"{sim.url}/_simulator/nothing"), 404, "not_found")
+    assert_refused(control("GET", f"{sim.url}/_simulator/reset"), 405, "method_not_allowed")
 
 
 # --------------------------------------------------------------------------- HTTP plumbing
@@ -745,7 +746,7 @@ def test_every_response_has_a_fresh_request_id(sim: Simulator, session: requests
         session.patch(api(sim, href)),
         session.post(api(sim, "/orgs/1/labels"), json={}),
         session.get(api(sim, "/faulted")),
-        call("GET", f"{sim.url}/_simulator/requests"),
+        control("GET", f"{sim.url}/_simulator/requests"),
         call("OPTIONS", api(sim, href)),
     ]
     assert [r.status_code for r in responses] == [
@@ -825,7 +826,8 @@ def test_state_survives_a_restart_with_data_file(tmp_path: Path, clock: FakeCloc
         session.delete(api(sim, "/orgs/1/pairing_profiles/2"))
         code = session.post(api(sim, before["href"] + "/pairing_key"), json={}).json()
     assert oct(data_file.stat().st_mode & 0o777) == "0o600"  # it holds activation codes
-    assert [p.name for p in tmp_path.iterdir()] == ["pce.data.json"]  # no temp files left
+    # No temp files left; the lock file (empty) stays, so that no two simulators lock two files.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pce.data.json", "pce.data.json.lock"]
     with Simulator(**kwargs) as sim, Session() as session:
         after = session.get(api(sim, before["href"])).json()
         assert after["labels"] == [{"href": web}]

@@ -23,6 +23,7 @@ from test_simulator_support import (
     api,
     assert_refused,
     call,
+    control,
     create,
     label,
     seed,
@@ -194,11 +195,11 @@ def test_legacy_shape_lacks_newer_fields(legacy: Simulator) -> None:
 def test_release_shape_is_a_setting_that_reset_restores(
     sim: Simulator, session: requests.Session
 ) -> None:
-    control = f"{sim.url}/_simulator/settings"
+    settings_url = f"{sim.url}/_simulator/settings"
     href = create(session, sim, key_lifespan=60)["href"]
-    response = call("PUT", control, json={"release": "legacy"})
+    response = control("PUT", settings_url, json={"release": "legacy"})
     assert response.status_code == 200 and response.json()["release"] == "legacy"
-    assert call("GET", control).json() == response.json() == sim.settings()
+    assert control("GET", settings_url).json() == response.json() == sim.settings()
     assert session.get(api(sim, href)).json()["key_lifespan"] == "60"
     assert sim.update_settings(release="current")["release"] == "current"
     assert session.get(api(sim, href)).json()["key_lifespan"] == 60
@@ -206,7 +207,7 @@ def test_release_shape_is_a_setting_that_reset_restores(
     sim.reset()
     assert sim.settings()["release"] == "current"
     for bad in [{"release": "19.3"}, {"colour": 1}, {"location": "url"}, ["release"]]:
-        assert call("PUT", control, json=bad).status_code == 400, bad
+        assert control("PUT", settings_url, json=bad).status_code == 400, bad
     with pytest.raises(ValueError, match="release"):
         Simulator(release="ancient")
 
@@ -299,11 +300,11 @@ def test_a_fresh_pce_has_its_default_profiles(clock: FakeClock) -> None:
         assert _names(session, sim) == FACTORY
         sim.reset(seed_defaults=False)
         assert _names(session, sim) == []
-        assert call("POST", f"{sim.url}/_simulator/reset").status_code == 204
+        assert control("POST", f"{sim.url}/_simulator/reset").status_code == 204
         assert _names(session, sim) == FACTORY
-        empty = call("POST", f"{sim.url}/_simulator/reset", json={"seed_defaults": False})
+        empty = control("POST", f"{sim.url}/_simulator/reset", json={"seed_defaults": False})
         assert empty.status_code == 204 and _names(session, sim) == []
-        bad = call("POST", f"{sim.url}/_simulator/reset", json={"seed_defaults": "no"})
+        bad = control("POST", f"{sim.url}/_simulator/reset", json={"seed_defaults": "no"})
         assert bad.status_code == 400
         # A default profile issues keys like any other.
         sim.reset()
@@ -347,7 +348,7 @@ def test_cli_seeds_by_default_and_takes_release_location_and_empty() -> None:
         assert job.headers["Location"].startswith(f"{url}/api/v2/orgs/1/jobs/")
         url = _first_line(empty)
         assert call("GET", f"{url}/api/v2{PROFILES}", auth=auth).json() == []
-        call("POST", f"{url}/_simulator/reset")
+        control("POST", f"{url}/_simulator/reset")
         assert call("GET", f"{url}/api/v2{PROFILES}", auth=auth).json() == []
     finally:
         assert _stop_cli(seeded) == 0

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from test_simulator_support import api, call, create
+from test_simulator_support import api, control, create
 
 from pairing_provider.simulator import Simulator
 
@@ -128,7 +128,7 @@ def test_get_answering_another_profiles_href(sim: Simulator, session: requests.S
     ],
 )
 def test_bad_faults_are_refused_with_the_field_named(sim: Simulator, bad: dict[str, Any]) -> None:
-    response = call("POST", f"{sim.url}/_simulator/faults", json=bad)
+    response = control("POST", f"{sim.url}/_simulator/faults", json=bad)
     assert response.status_code == 400, bad
     field = next(iter(bad)) if len(bad) == 1 or "when" in bad else "body"
     assert field.split("_")[0] in response.json()[0]["message"]

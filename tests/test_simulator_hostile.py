@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from test_simulator_support import SECRET, USER, api, assert_refused, call
+from test_simulator_support import SECRET, USER, api, assert_refused, call, control
 
 from pairing_provider.simulator import Simulator
 from pairing_provider.simulator.framing import MAX_BODY, MAX_JSON_DEPTH
@@ -103,8 +103,8 @@ def test_deeply_nested_json_is_a_clean_refusal(
             api(sim, path), data=body, headers={"Content-Type": "application/json"}
         )
         assert_refused(response, status, "input_validation_error", "JSON")
-    control = call("POST", f"{sim.url}/_simulator/faults", data=b"{" * 200_000)
-    assert control.status_code == 400
+    refused = control("POST", f"{sim.url}/_simulator/faults", data=b"{" * 200_000)
+    assert refused.status_code == 400
     assert session.get(api(sim, PROFILES)).status_code == 200
 
 

@@ -28,6 +28,11 @@ def call(method: str, url: str, **kwargs: Any) -> requests.Response:
     return requests.request(method, url, timeout=timeout, **kwargs)
 
 
+def control(method: str, url: str, **kwargs: Any) -> requests.Response:
+    """A control API request (``/_simulator/...``), with the API key it requires."""
+    return call(method, url, auth=(USER, SECRET), **kwargs)
+
+
 class Session(requests.Session):
     """A keep-alive session that always sends the API key and has a default timeout."""
 

@@ -3,7 +3,9 @@
 Also ``python -m pairing_provider.migrate``.
 
 Everything is read, checked and rendered in memory before the first file is written, so an
-error leaves nothing behind; the files themselves are written through temporary names.
+error leaves nothing behind; the files themselves are written through temporary files made
+exclusively (``mkstemp``) in the output directory, so a name planted there (a symlink to
+another file) is never written through.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from pairing_provider.migrate.render import (
 )
 from pairing_provider.migrate.report import render_report
 from pairing_provider.migrate.state import parse_state
+from pairing_provider.migrate.text import terminal_lines
 
 PROGRAM = "__main__.py"
 STDIN = "-"
@@ -38,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         program = render_program(migration, source_name)
         written = _emit(migration, program, args.out, args.requirement)
     except MigrationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # Addresses come from the state: escaped, so none can drive the terminal.
+        print(f"error: {terminal_lines(str(exc))}", file=sys.stderr)
         return 1
     sys.stderr.write(render_report(migration, source_name, written))
     return 0
@@ -122,17 +127,38 @@ def _write_all(out: Path, files: dict[str, str]) -> list[str]:
     """All the files or none: on a failure, remove what this call wrote (and made)."""
     made_directory = not out.exists()
     written: list[Path] = []
+    temporaries: list[Path] = []
     try:
         out.mkdir(parents=True, exist_ok=True)
+        mode = _file_mode()
         for name, text in files.items():
-            target, temporary = out / name, out / f".{name}.migrate-tmp"
-            temporary.write_text(text, encoding="utf-8", newline="\n")
-            os.replace(temporary, target)
-            written.append(target)
+            temporaries.append(_write_temporary(out, name, text, mode))
+            os.replace(temporaries[-1], out / name)  # replaces a planted link, never follows it
+            written.append(out / name)
     except OSError as exc:
-        for path in [*written, *(out / f".{name}.migrate-tmp" for name in files)]:
+        for path in [*written, *temporaries]:
             path.unlink(missing_ok=True)
         if made_directory and out.is_dir():
             out.rmdir()
         raise MigrationError(f"cannot write {out}: {exc.strerror or exc}") from None
     return [str(path) for path in written]
+
+
+def _write_temporary(out: Path, name: str, text: str, mode: int) -> Path:
+    """A new file of a fresh name (O_EXCL: nothing planted can be opened), holding ``text``."""
+    fd, temporary = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".migrate-tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            os.fchmod(handle.fileno(), mode)  # mkstemp makes 0600; a program is an ordinary file
+            handle.write(text)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
+
+
+def _file_mode() -> int:
+    """0666 less the umask, the mode an ordinary ``open`` would have given."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask

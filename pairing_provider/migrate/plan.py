@@ -12,9 +12,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from pairing_provider.declaration import Declaration, Failure, type_text
 from pairing_provider.errors import MigrationError
 from pairing_provider.migrate.names import unique_names
 from pairing_provider.migrate.state import StateInstance, TerraformState
+from pairing_provider.migrate.text import comment_text
 from pairing_provider.models import KEY, PROFILE, PairingProfileArgs
 
 PROFILE_TYPE = "illumio-core_pairing_profile"
@@ -127,7 +129,9 @@ def plan_migration(state: TerraformState) -> Migration:
     profiles = _plan_profiles(profiles_in, findings, errors)
     keys = _plan_keys(keys_in, profiles, findings, errors)
     if errors:
-        raise MigrationError("cannot migrate; nothing was written:\n  " + "\n  ".join(errors))
+        # One line per problem whatever an address holds: a line break in it is escaped too.
+        listing = "\n  ".join(comment_text(error) for error in errors)
+        raise MigrationError(f"cannot migrate; nothing was written:\n  {listing}")
     return Migration(state, profiles, keys, findings, _notes(profiles_in))
 
 
@@ -202,7 +206,7 @@ def _profile(
     values = instance.values
     candidate = {name: values[name] for name in SPEC_FIELDS if values.get(name) is not None}
     inputs, failures = PROFILE.check(candidate)
-    problems = [f"{instance.address}: {failure.reason}" for failure in failures]
+    problems = _problems(instance, PROFILE, failures)
     args = {} if problems else _explicit_args(inputs)
     findings += _unmapped_attributes(instance)
     if instance.tainted:
@@ -224,6 +228,26 @@ def _profile(
         instance.address, resource_name, href if isinstance(href, str) else None, args, secrets
     )
     return decl, problems
+
+
+def _problems(
+    instance: StateInstance, declaration: Declaration[Any, Any], failures: list[Failure]
+) -> list[str]:
+    """One line per failure. A failure of an attribute Terraform marked sensitive says which
+    attribute and what it must be, never the value (a check reason may quote it, or guess
+    from it): the error is printed to a terminal and kept in CI logs."""
+    problems = []
+    for failure in failures:
+        if failure.field in instance.sensitive:
+            annotation = declaration.args.model_fields[failure.field].annotation
+            reason = (
+                f"{failure.field}: not a valid value (expected {type_text(annotation)}); "
+                "sensitive in Terraform, so not shown"
+            )
+        else:
+            reason = failure.reason
+        problems.append(f"{instance.address}: {reason}")
+    return sorted(set(problems), key=problems.index)  # a list field may fail once per item
 
 
 def _explicit_args(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +326,7 @@ def _key(
     values = instance.values
     href = values.get("pairing_profile_href")
     _, failures = KEY.check({"pairing_profile_href": href})
-    problems = [f"{instance.address}: {failure.reason}" for failure in failures]
+    problems = _problems(instance, KEY, failures)
     profile = by_href.get(href) if isinstance(href, str) else None
     findings += _key_findings(instance, profile)
     decl = KeyDecl(instance.address, resource_name, href if isinstance(href, str) else "", profile)

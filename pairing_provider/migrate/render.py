@@ -18,6 +18,7 @@ from typing import Any
 
 from pairing_provider.errors import MigrationError
 from pairing_provider.migrate.plan import KeyDecl, Migration, ProfileDecl
+from pairing_provider.migrate.text import comment_text
 
 LINE_LENGTH = 100
 INDENT = "    "
@@ -107,11 +108,6 @@ def argument(pad: str, keyword: str, value: Any) -> list[str]:
     if isinstance(value, list):
         return list_argument(pad, keyword, value)
     return [f"{pad}{keyword}={value!r},"]  # bool or int: repr is the literal
-
-
-def comment_text(text: str) -> str:
-    """Text that cannot end a comment early: non-printable characters escaped."""
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 # --- __main__.py ------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ attribute names, hrefs of migrated profiles and counts.
 from __future__ import annotations
 
 from pairing_provider.migrate.plan import Migration
-from pairing_provider.migrate.render import comment_text, state_rm_command
+from pairing_provider.migrate.render import state_rm_command
+from pairing_provider.migrate.text import comment_text
 
 
 def render_report(migration: Migration, source_name: str, written: list[str]) -> str:

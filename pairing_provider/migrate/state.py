@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pairing_provider.errors import MigrationError
+from pairing_provider.migrate.text import comment_text
 
 # `terraform show -json` format versions this reader understands (major version 0 and 1; a new
 # major version would mean an incompatible change of the format).
@@ -89,6 +90,11 @@ def _load_object(text: str | bytes) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError:
         raise MigrationError("not JSON: not UTF-8, UTF-16 or UTF-32 text") from None
+    except RecursionError:
+        # No Terraform state nests this deep: the JSON reader ran out of stack on it.
+        raise MigrationError(
+            "not a Terraform state: its JSON is nested too deeply to read"
+        ) from None
     if not isinstance(document, dict):
         raise MigrationError("not a Terraform state: the JSON document is not an object")
     return document
@@ -130,22 +136,26 @@ def _from_show_json(document: dict[str, Any]) -> TerraformState:
     return TerraformState(
         format=f"terraform show -json, format {version}",
         terraform_version=document.get("terraform_version"),
-        instances=tuple(_module_instances(root, "", "values.root_module")),
+        instances=tuple(_module_instances(root, "values.root_module")),
     )
 
 
-def _module_instances(
-    module: dict[str, Any], module_address: str, where: str
-) -> Iterator[StateInstance]:
-    resources = _expect(module.get("resources") or [], list, f"{where}.resources")
-    for number, resource in enumerate(resources):
-        yield _show_json_instance(resource, module_address, f"{where}.resources[{number}]")
-    children = _expect(module.get("child_modules") or [], list, f"{where}.child_modules")
-    for number, child in enumerate(children):
-        child_where = f"{where}.child_modules[{number}]"
-        child = _expect(child, dict, child_where)
-        address = _expect(child.get("address", ""), str, f"{child_where}.address")
-        yield from _module_instances(child, address, child_where)
+def _module_instances(root: dict[str, Any], where: str) -> Iterator[StateInstance]:
+    """Every module's resources, each module before its children, in the document's order.
+    A loop over pending modules, not recursion: no nesting depth can exhaust the stack."""
+    pending: list[tuple[Any, str, str]] = [(root, "", where)]
+    while pending:
+        module, module_address, where = pending.pop()
+        module = _expect(module, dict, where)
+        resources = _expect(module.get("resources") or [], list, f"{where}.resources")
+        for number, resource in enumerate(resources):
+            yield _show_json_instance(resource, module_address, f"{where}.resources[{number}]")
+        children = _expect(module.get("child_modules") or [], list, f"{where}.child_modules")
+        for number, child in reversed(list(enumerate(children))):
+            child_where = f"{where}.child_modules[{number}]"
+            child = _expect(child, dict, child_where)
+            address = _expect(child.get("address", ""), str, f"{child_where}.address")
+            pending.append((child, address, child_where))
 
 
 def _show_json_instance(resource: Any, module: str, where: str) -> StateInstance:
@@ -176,11 +186,17 @@ def _marked_attributes(marks: Any, where: str) -> frozenset[str]:
 
 
 def _has_mark(mark: Any) -> bool:
-    if isinstance(mark, dict):
-        return any(_has_mark(item) for item in mark.values())
-    if isinstance(mark, list):
-        return any(_has_mark(item) for item in mark)
-    return mark is True
+    """Whether a ``true`` sits anywhere in ``mark``; a loop, so no nesting exhausts the stack."""
+    pending = [mark]
+    while pending:
+        item = pending.pop()
+        if item is True:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 # --- terraform.tfstate (version 4) ------------------------------------------------------------
@@ -236,11 +252,11 @@ def _tfstate_instances(resource: Any, where: str) -> Iterator[StateInstance]:
 def _attributes(instance: dict[str, Any], address: str) -> Mapping[str, Any]:
     if "attributes" not in instance and "attributes_flat" in instance:
         raise MigrationError(
-            f"{address}: only flat (Terraform 0.11) attributes are stored; run "
+            f"{comment_text(address)}: only flat (Terraform 0.11) attributes are stored; run "
             "`terraform apply -refresh-only` with Terraform 0.12 or later to upgrade the state"
         )
     attributes: Mapping[str, Any] = _expect(
-        instance.get("attributes") or {}, dict, f"{address}: attributes"
+        instance.get("attributes") or {}, dict, f"{comment_text(address)}: attributes"
     )
     return attributes
 
@@ -250,7 +266,7 @@ def _sensitive_paths(paths: Any, address: str) -> frozenset[str]:
     whose first step names the top-level attribute. A shape not understood is an error rather
     than a guess: guessing wrong would write a secret into the program in plain text."""
     names = set()
-    for path in _expect(paths, list, f"{address}: sensitive_attributes"):
+    for path in _expect(paths, list, f"{comment_text(address)}: sensitive_attributes"):
         first = path[0] if isinstance(path, list) and path else None
         if not (
             isinstance(first, dict)
@@ -258,8 +274,8 @@ def _sensitive_paths(paths: Any, address: str) -> frozenset[str]:
             and isinstance(first.get("value"), str)
         ):
             raise MigrationError(
-                f"{address}: unrecognised sensitive_attributes entry; pass the output of "
-                "`terraform show -json` instead"
+                f"{comment_text(address)}: unrecognised sensitive_attributes entry; pass the "
+                "output of `terraform show -json` instead"
             )
         names.add(first["value"])
     return frozenset(names)

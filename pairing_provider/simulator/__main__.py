@@ -15,6 +15,7 @@ import sys
 import threading
 from types import FrameType
 
+from .errors import DataFileError
 from .releases import RELEASES
 from .server import Simulator
 from .settings import LOCATIONS
@@ -82,6 +83,15 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    try:
+        return _serve(args, username, secret, stopping)
+    except DataFileError as exc:
+        # One line, escaped: the message may quote a value from a hand-edited file.
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
+        return 1
+
+
+def _serve(args: argparse.Namespace, username: str, secret: str, stopping: threading.Event) -> int:
     simulator = Simulator(
         api_key_username=username,
         api_key_secret=secret,
@@ -106,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         while not stopping.wait(0.2):
             pass
     return 0
+
+
+def printable(text: str) -> str:
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,18 @@
 """The test-control API under ``/_simulator/`` (README, "The PCE simulator").
 
-No auth, no rate limit, no request log; loopback clients only. Reset, request log, faults,
+Not rate limited, not logged; loopback clients only, with the simulator's own API key (basic
+auth, as the API takes it), and only under a name the simulator serves on (``Host``): any local
+process, or a browser page on any site, could otherwise read every activation code issued,
+the request bodies, or reset the PCE. A DNS-rebinding page reaches a loopback port under its
+own host name; a page's cross-site request carries no credentials. Reset, request log, faults,
 settings (release shape, Location form, job progress, seeding) and the issued keys.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from . import urls
@@ -14,6 +20,12 @@ from .api import error_response, route
 from .errors import ApiError
 from .framing import Request, Response
 from .models import PCEState
+
+# The names every simulator answers to; the host it was started on is added (not a wildcard
+# address: 0.0.0.0 is no name a client asks for).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 (names, not a bind)
+_HOST_HEADER = re.compile(r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[^:\[\]]+))(?::[0-9]{1,5})?")
 
 
 def is_loopback(host: str) -> bool:
@@ -23,6 +35,22 @@ def is_loopback(host: str) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return (mapped or address).is_loopback
+
+
+def served_names(hosts: Iterable[str]) -> frozenset[str]:
+    """The Host names the control API accepts: loopback names plus ``hosts`` (the ``--host``
+    given, the certificate's name), lower-case, without brackets or wildcards."""
+    names = {host.strip("[]").lower() for host in hosts} - set(WILDCARD_HOSTS)
+    return frozenset({*LOOPBACK_NAMES, *names})
+
+
+def host_name(header: str | None) -> str | None:
+    """The name of a ``Host`` header (``localhost:8443`` -> ``localhost``, ``[::1]:1`` ->
+    ``::1``), lower-case; None when there is none or it is malformed."""
+    match = _HOST_HEADER.fullmatch(header.strip()) if header else None
+    if match is None:
+        return None
+    return (match["ipv6"] or match["name"]).lower()
 
 
 def _json_object(request: Request, token: str, what: str) -> dict[str, Any]:
@@ -35,16 +63,28 @@ def _json_object(request: Request, token: str, what: str) -> dict[str, Any]:
 class ControlApi:
     """Handlers of the control routes (:data:`urls.CONTROL_ROUTES`)."""
 
-    def __init__(self, state: PCEState) -> None:
+    def __init__(self, state: PCEState, names: frozenset[str]) -> None:
         self.state = state
+        self.names = names  # the Host names accepted (served_names)
 
     def respond(self, request: Request, client_host: str) -> Response:
         try:
             if not is_loopback(client_host):
                 raise ApiError(403, "forbidden", "The control API answers loopback clients only")
+            self._check_host(request.headers.get("Host"))
+            self.state.authenticate(request.headers.get("Authorization"))
             return route(self, urls.CONTROL_ROUTES, request.path, request)
         except ApiError as exc:
             return error_response(exc)
+
+    def _check_host(self, header: str | None) -> None:
+        if host_name(header) not in self.names:
+            raise ApiError(
+                403,
+                "host_not_allowed",
+                "The control API answers only under the names the simulator serves on "
+                f"(Host: {', '.join(sorted(self.names))}, with or without the port)",
+            )
 
     def control_get_requests(self, request: Request) -> Response:
         return Response(200, self.state.requests())

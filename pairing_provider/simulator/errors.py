@@ -32,3 +32,8 @@ def not_found(what: str) -> ApiError:
 def raise_invalid(errors: list[str]) -> None:
     if errors:
         raise invalid(errors)
+
+
+class DataFileError(Exception):
+    """The ``--data-file`` cannot be used (unreadable, not a simulator's data, in use by another
+    simulator): one line naming the file and the problem. Nothing was written to it."""

@@ -70,10 +70,25 @@ class PCEState:
         self.fault_book = FaultBook()
         self.request_log = RequestLog(request_log_limit)
         self.started_at = self.clock()
-        if self.data_file is not None and self.data_file.exists():
-            persistence.load(self.data_file, org_id, self.profile_store, self.label_store)
-        elif self.settings.seed_defaults:
-            self.profile_store.seed_factory_defaults(org_id)
+        self.data_lock = persistence.DataFileLock(self.data_file) if self.data_file else None
+        self.hold_data_file()  # before reading it: no other simulator writes it meanwhile
+        try:
+            if self.data_file is not None and self.data_file.exists():
+                persistence.load(self.data_file, org_id, self.profile_store, self.label_store)
+            elif self.settings.seed_defaults:
+                self.profile_store.seed_factory_defaults(org_id)
+        except BaseException:
+            self.release_data_file()
+            raise
+
+    def hold_data_file(self) -> None:
+        """Take the data file's lock (idempotent); DataFileError if another simulator has it."""
+        if self.data_lock is not None:
+            self.data_lock.acquire()
+
+    def release_data_file(self) -> None:
+        if self.data_lock is not None:
+            self.data_lock.release()
 
     # ----------------------------------------------------------------- identity
 

@@ -1,15 +1,23 @@
-"""The ``--data-file``: what survives a restart (objects and counters, not test control)."""
+"""The ``--data-file``: what survives a restart (objects and counters, not test control).
+
+Its content is checked whole before any of it is used (:mod:`.stored`), and one simulator at a
+time uses it: a lock file beside it (``<file>.lock``, ``flock``) is held while one runs, so a
+second one started on the same file is refused instead of both overwriting each other's writes.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from .errors import DataFileError
 from .labels import LabelStore
 from .profiles import IssuedKey, ProfileStore
+from .stored import StoredDataError, check_data
 
 DATA_FILE_VERSION = 1
 
@@ -31,21 +39,82 @@ def _id_of(href: str) -> int:
 
 
 def load(path: Path, org_id: int, profiles: ProfileStore, labels: LabelStore) -> None:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("version") != DATA_FILE_VERSION or data.get("org_id") != org_id:
-        raise ValueError(
-            f"{path}: not a simulator data file for org {org_id} "
-            f"(version {data.get('version')!r}, org {data.get('org_id')!r})"
+    """Fill the stores from the file; :class:`DataFileError` (stores untouched) if it is not a
+    data file this simulator could have written for ``org_id``."""
+    data = _read(path)
+    if not isinstance(data, dict) or data.get("version") != DATA_FILE_VERSION:
+        version = data.get("version") if isinstance(data, dict) else None
+        raise DataFileError(
+            f"{path}: not a simulator data file of version {DATA_FILE_VERSION} "
+            f"(version {version!r})"
         )
-    stored = data["pairing_profiles"]
-    for profile in stored:
-        # Files written before unnamed profiles stored "" carry null.
-        profile["name"] = profile.get("name") or ""
-    profiles.profiles = {_id_of(p["href"]): p for p in stored}
+    if data.get("org_id") != org_id:
+        raise DataFileError(f"{path}: holds org {data.get('org_id')!r}, not org {org_id}")
+    for profile in data.get("pairing_profiles") or []:
+        if isinstance(profile, dict):
+            # Files written before unnamed profiles stored "" carry null.
+            profile["name"] = profile.get("name") or ""
+    try:
+        check_data(data, org_id)
+    except StoredDataError as exc:
+        raise DataFileError(f"{path}: {exc}") from None
+    profiles.profiles = {_id_of(p["href"]): p for p in data["pairing_profiles"]}
     labels.labels = {_id_of(label["href"]): label for label in data["labels"]}
     profiles.next_id = data["next_profile_id"]
     labels.next_id = data["next_label_id"]
     profiles.issued_keys = [IssuedKey(**key) for key in data["pairing_keys"]]
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise DataFileError(
+            f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except UnicodeDecodeError:
+        raise DataFileError(f"{path}: not JSON: not UTF-8 text") from None
+    except RecursionError:
+        raise DataFileError(f"{path}: not a simulator data file: nested too deeply") from None
+
+
+class DataFileLock:
+    """The lock that keeps a data file to one simulator; held from :meth:`acquire` to
+    :meth:`release` (or the process's end: the kernel drops a dead process's ``flock``)."""
+
+    def __init__(self, data_file: Path) -> None:
+        self.data_file = data_file
+        self.path = data_file.with_name(data_file.name + ".lock")
+        self._handle: IO[bytes] | None = None
+
+    def acquire(self) -> None:
+        """Idempotent; :class:`DataFileError` when another simulator holds it."""
+        if self._handle is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC  # never through a link
+        try:
+            handle = os.fdopen(os.open(self.path, flags, 0o600), "r+b")
+        except OSError as exc:
+            raise DataFileError(
+                f"{self.data_file}: cannot open its lock file {self.path}: {exc.strerror or exc}"
+            ) from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise DataFileError(
+                f"{self.data_file}: another simulator is using it (it holds {self.path}); stop "
+                "that one first, or give this one another --data-file"
+            ) from None
+        self._handle = handle  # closed (and so unlocked) by release, or when collected
+
+    def release(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

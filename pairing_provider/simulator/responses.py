@@ -88,7 +88,9 @@ class PCERequestHandler(BaseHTTPRequestHandler):
             self._send(Response(exc.status, [{"token": "bad_request", "message": str(exc)}]))
             return
         if urls.is_control(request.path):
-            self._send(ControlApi(self.state).respond(request, self.client_address[0]))
+            server: Any = self.server
+            control = ControlApi(self.state, server.served_names)
+            self._send(control.respond(request, self.client_address[0]))
         else:
             self._serve_api(request)
 

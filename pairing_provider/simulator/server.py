@@ -15,6 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .control import served_names
+from .control_client import ControlClient
 from .models import PCEState
 from .requestlog import DEFAULT_LIMIT
 from .responses import PCERequestHandler
@@ -48,6 +50,8 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         host = f"[{name}]" if ":" in name else name
         scheme = "https" if ssl_context is not None else "http"
         self.base_url = f"{scheme}://{host}:{self.server_port}"
+        # The host given is also the name the TLS certificate is made for (tls.py).
+        self.served_names = served_names([address[0], self.server_name])
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can stall for
@@ -157,10 +161,15 @@ class Simulator:
     def start(self) -> Simulator:
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
-        context = self._tls_context() if self.tls else None
-        self._server = SimulatorHTTPServer(
-            (self.host, self.port), self.state, context, self.verbose
-        )
+        self.state.hold_data_file()  # again after a stop: a restart takes the file back
+        try:
+            context = self._tls_context() if self.tls else None
+            self._server = SimulatorHTTPServer(
+                (self.host, self.port), self.state, context, self.verbose
+            )
+        except BaseException:
+            self.state.release_data_file()
+            raise
         self.port = self._server.server_port
         self.url = self._server.base_url
         self._thread = threading.Thread(
@@ -193,6 +202,7 @@ class Simulator:
         """Stop serving, close open connections and remove the TLS files. Idempotent."""
         server, self._server = self._server, None
         if server is None:
+            self.state.release_data_file()
             return
         server.shutdown()
         server.close_connections()
@@ -202,6 +212,7 @@ class Simulator:
         if self._tls_dir is not None:
             self._tls_dir.cleanup()
             self._tls_dir = None
+        self.state.release_data_file()  # after the last request that could write it
 
     def __enter__(self) -> Simulator:
         return self.start()
@@ -231,6 +242,12 @@ class Simulator:
     @property
     def org_id(self) -> int:
         return self.state.org_id
+
+    def control_client(self) -> ControlClient:
+        """A client of this simulator's control API over HTTP, with its API key."""
+        return ControlClient(
+            self.api_url.removesuffix("/api/v2"), *self.auth, cafile=self.cert_path
+        )
 
     # ----------------------------------------------------------------- control, in process
 

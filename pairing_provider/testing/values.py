@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
-@dataclass(frozen=True)
 class Secret:
-    """A value the engine keeps secret. ``repr`` never shows it (test output is logged)."""
+    """A value the engine keeps secret. Nothing shows it: not ``repr``, and not a failing
+    ``assert`` (pytest explains a failed ``==`` of two dataclasses field by field, printing
+    both values; a class with its own ``__eq__`` gets no such explanation)."""
 
-    value: Any = field(repr=False)
+    __slots__ = ("value",)
+    value: Any
+
+    def __init__(self, value: Any) -> None:
+        object.__setattr__(self, "value", value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a Secret is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return bool(self.value == other.value)
+
+    def __hash__(self) -> int:
+        return hash((Secret, self.value))
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[Any]]:
+        return Secret, (self.value,)  # copy and pickle make it anew: it is immutable
 
     def __repr__(self) -> str:
         return "Secret([secret])"
@@ -41,10 +60,11 @@ def masked(values: Mapping[str, Any], secret_names: frozenset[str]) -> dict[str,
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ResourceState:
     """One resource as a stack's state holds it after a run (what ``pulumi stack export``
-    shows, with secrets still marked)."""
+    shows, with secrets still marked). Its ``==`` is its own, not the dataclass's, so that a
+    failing ``assert`` shows the masked ``repr`` rather than the raw outputs field by field."""
 
     urn: str
     type: str
@@ -54,6 +74,13 @@ class ResourceState:
     raw_outputs: dict[str, Any] = field(repr=False)
     secret_outputs: frozenset[str] = frozenset()
     external: bool = False  # read with Resource.get: never created, updated or deleted
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ResourceState):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self))
+
+    __hash__ = None  # type: ignore[assignment]  # it holds dicts, as the dataclass did
 
     @property
     def inputs(self) -> dict[str, Any]:
