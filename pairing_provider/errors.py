@@ -28,6 +28,11 @@ class InvalidHrefError(IllumioError, ValueError):
     """An href (a resource id or an input) that is not the kind of object it must name."""
 
 
+class InvalidInputError(IllumioError, ValueError):
+    """Inputs that reached a create or update invalid (a check normally stops them first):
+    every problem at once, each as ``field: reason``."""
+
+
 class PCEError(IllumioError):
     """The PCE answered with an error status (or could not be reached)."""
 

@@ -27,6 +27,7 @@ from pairing_provider.declaration import contains_unknown, literal_values, witho
 from pairing_provider.errors import (
     IllumioError,
     InvalidHrefError,
+    InvalidInputError,
     NotAcceptableError,
     NotFoundError,
     PairingProfileError,
@@ -47,6 +48,7 @@ from pairing_provider.pce_clock import CreateAttempt, parse_rfc3339
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
 
 ADOPT_EXISTING = "adopt_existing"
+HREF_INPUTS = frozenset({"labels"})  # the inputs whose items are hrefs
 NAME_TAKEN = "name_must_be_unique"
 ADOPT_HINT = "set adopt_existing=True to manage it from this stack"
 
@@ -62,7 +64,10 @@ def args_of(props: dict[str, Any], org_id: int | None) -> PairingProfileArgs:
         return PairingProfileArgs.model_validate(values, context={"org_id": org_id})
     except ValidationError:
         _, failures = PROFILE.check(values, context={"org_id": org_id})
-        raise InvalidHrefError("; ".join(failure.reason for failure in failures)) from None
+        reasons = "; ".join(failure.reason for failure in failures)
+        if all(failure.field in HREF_INPUTS for failure in failures):
+            raise InvalidHrefError(reasons) from None
+        raise InvalidInputError(reasons) from None
 
 
 def outputs(args: PairingProfileArgs, body: dict[str, Any]) -> dict[str, Any]:

@@ -529,6 +529,23 @@ def test_a_label_of_another_org_is_refused_at_create_when_check_could_not_know_t
     assert simulator.requests() == []
 
 
+@pytest.mark.newer_sdk
+def test_invalid_inputs_at_create_are_an_invalid_input_error_naming_every_field(
+    engine: Engine, simulator: Simulator
+) -> None:
+    """Inputs that skipped check (nothing of it is an href) are not an InvalidHrefError."""
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, {"description": "no name"}, urn=URN)
+    assert caught.value.last_line.endswith(
+        "InvalidInputError: name: is required; enabled: is required"
+    )
+    other_org = {"name": "web", "enabled": True, "labels": ["/orgs/2/labels/3"]}
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, other_org, urn=URN)
+    assert "InvalidHrefError: labels[0]: " in caught.value.last_line  # an href problem stays one
+    assert simulator.requests() == []
+
+
 def test_a_misspelt_value_gets_the_nearest_allowed_one(engine: Engine) -> None:
     checked = engine.check(
         PROVIDER, {}, {"name": "web", "enabled": True, "enforcement_mode": "visiblity_only"}
