@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -114,3 +115,11 @@ def issued_codes(simulator: Simulator) -> list[str]:
     response = requests.get(f"{simulator.url}/_simulator/pairing_keys", timeout=5)
     response.raise_for_status()
     return [key["activation_code"] for key in response.json()]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
