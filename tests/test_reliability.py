@@ -20,12 +20,14 @@ import requests
 from conftest import API_SECRET, API_USER, stack_config, wait_for
 from pairing_provider.client import PCEClient, retry_after_seconds
 from pairing_provider.config import Settings
+from pairing_provider.key import PairingKeyProvider
 from pairing_provider.pacing import RequestPacer
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.simulator import Simulator
 from tests.engine import Engine, EngineError
 
 PROVIDER = PairingProfileProvider()
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @pytest.fixture
@@ -170,6 +172,30 @@ def test_a_create_killed_between_post_and_put_leaves_a_marked_profile_never_clai
         "is still under way in another stack); this create did not make it, so it is not taken"
     ) in caught.value.last_line
     assert simulator.state.collection("pairing_profiles", 1, {}) == [left]
+
+
+def test_a_key_whose_create_answer_is_lost_stays_valid_as_the_readme_says(
+    engine: Engine, simulator: Simulator, client: PCEClient
+) -> None:
+    """Issue #19 item 9: the PCE issued the code, the answer never came. No state holds it and
+    no call can revoke that one key: it stays valid, and the README's security notes say so
+    with what to do."""
+    profile = client.create_pairing_profile({"name": "web", "enabled": True})["href"]
+    simulator.add_fault(method="POST", path="pairing_key$", drop_connection=True, when="after")
+    key = PairingKeyProvider()
+    inputs = engine.check(key, {}, {"pairing_profile_href": profile}).inputs
+    with pytest.raises(EngineError, match="PCEConnectionError"):
+        engine.create(key, inputs)
+    issued = requests.get(f"{simulator.url}/_simulator/pairing_keys", timeout=5).json()
+    assert [(k["profile_href"], k["revoked"]) for k in issued] == [(profile, False)]
+    assert [r["method"] for r in simulator.requests()].count("DELETE") == 0
+
+    notes = README.read_text(encoding="utf-8").split("## Security notes\n", 1)[1].split("\n## ")[0]
+    assert (
+        "A key create whose answer is lost, or whose process is killed, after the PCE issued "
+        "the key leaves one more valid activation code that no state holds"
+    ) in " ".join(notes.split())
+    assert 'with `key_lifespan` `"unlimited"` it stays valid forever' in " ".join(notes.split())
 
 
 def test_pacing_keeps_a_busy_stack_under_the_rate_limit() -> None:
