@@ -55,6 +55,11 @@ class PCEError(IllumioError):
         self.detail = redact(detail)
         super().__init__(redact(self._message()))
 
+    def add_detail(self, note: str) -> None:
+        """Add ``note`` to the message, keeping the error's class (what callers catch)."""
+        self.detail = redact("; ".join(filter(None, [self.detail, note])))
+        self.args = (redact(self._message()),)
+
     @property
     def tokens(self) -> list[str]:
         """The PCE's error tokens, e.g. ``["name_must_be_unique"]``."""

@@ -32,6 +32,7 @@ from pairing_provider.errors import (
     NotAcceptableError,
     NotFoundError,
     PairingProfileError,
+    PCEError,
 )
 from pairing_provider.labels import describe_pair, is_label_pair
 from pairing_provider.models import (
@@ -160,31 +161,22 @@ class PairingProfileProvider(IllumioResourceProvider):
         return found if found is not None and proof.made(found) else None
 
     def _finish(self, args: PairingProfileArgs, href: str) -> None:
-        """The PUT that gives our profile the program's values; if it fails, the profile is
-        deleted, so no half-made profile outlives a failed create."""
+        """The PUT that gives our profile the program's values. If it fails, the profile is
+        deleted, so no half-made profile outlives a failed create, and the PUT's error is
+        raised; if the delete fails too, that error says where the profile was left."""
         try:
             self.client.update_pairing_profile(href, args.api_body(set(creation.FINISHED_BY_PUT)))
-        except IllumioError as failure:
-            self._delete_unfinished(href, failure)
+        except PCEError as failure:
+            try:
+                self.client.delete_pairing_profile(href)
+            except NotFoundError:
+                pass  # already gone
+            except PCEError as exc:
+                failure.add_detail(
+                    f"deleting the new profile failed too ({exc}): it is left at {href}, "
+                    f"disabled, {creation.LEFT_DESCRIBED}; delete it in the PCE"
+                )
             raise
-
-    def _delete_unfinished(self, href: str, failure: IllumioError) -> None:
-        try:
-            self.client.delete_pairing_profile(href)
-        except NotFoundError:
-            pass  # already gone
-        except IllumioError as exc:
-            raise PairingProfileError(
-                status=getattr(exc, "status", 0),
-                method="DELETE",
-                path=href,
-                request_id=getattr(exc, "request_id", None),
-                detail=(
-                    f"finishing the new profile failed ({failure}), and so did deleting it "
-                    f"({exc}): it is left at {href}, disabled, {creation.LEFT_DESCRIBED}; "
-                    "delete it in the PCE"
-                ),
-            ) from failure
 
     def _holder_of(self, name: str, refusal: NotAcceptableError) -> dict[str, Any]:
         existing = self.find_by_exact_name(name)

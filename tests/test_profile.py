@@ -502,11 +502,11 @@ def test_a_half_made_profile_that_cannot_be_deleted_is_named_in_the_error(
     with pytest.raises(EngineError) as caught:
         engine.create(PROVIDER, checked.inputs)
     [left] = simulator.state.collection("pairing_profiles", 1, {})
-    assert caught.value.last_line.startswith(
-        f"pairing_provider.errors.PairingProfileError: DELETE {left['href']} failed: HTTP 500"
+    assert caught.value.last_line.startswith(  # the PUT's own error, of its own class
+        f"pairing_provider.errors.NotAcceptableError: PUT {left['href']} failed: HTTP 406; "
     )
     assert (
-        f"finishing the new profile failed (PUT {left['href']} failed: HTTP 406; "
+        f"deleting the new profile failed too (DELETE {left['href']} failed: HTTP 500; "
     ) in caught.value.last_line
     assert (
         f"it is left at {left['href']}, disabled, its description starting 'pulumi create in "
