@@ -50,9 +50,6 @@ class Proof:
         the PCE's filters match parts of a value)."""
         return profile.get("description") == self.description
 
-    def __repr__(self) -> str:
-        return "Proof(...)"  # the token is no secret, but logs have no use for it
-
 
 def is_unfinished(profile: Mapping[str, Any]) -> bool:
     """A profile whose create (of this provider, by whatever stack) has not been finished."""

@@ -148,7 +148,7 @@ def test_a_create_killed_between_post_and_put_leaves_a_marked_profile_never_clai
     """The process dies while its finishing PUT is under way: the profile it made stays,
     disabled and described as unfinished; the next `up` (a new process, which cannot know the
     token) does not claim it, and says what it is."""
-    simulator.add_fault(method="PUT", delay=1)  # held past the kill; then refused, not applied
+    simulator.add_fault(method="PUT", delay=0.5)  # held past the kill; then refused, not applied
     inputs = {"name": "web", "enabled": True}
     with Engine() as doomed, ThreadPoolExecutor(max_workers=1) as pool:
         doomed.configure(stack_config(simulator))
