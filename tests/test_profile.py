@@ -408,7 +408,6 @@ def test_a_twin_stack_creating_the_same_profile_meanwhile_is_never_claimed(
             stack_a.result()
 
     message = caught.value.last_line
-    assert "PairingProfileError" in message
     assert f"a pairing profile named 'web' already exists at {theirs}; " in message
     assert "this create did not make it, so it is not taken" in message
     assert "Set adopt_existing=True only if no other stack manages that profile" in message
@@ -487,12 +486,16 @@ def test_a_failed_finishing_put_deletes_the_new_profile_and_raises_the_real_erro
     checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
     with pytest.raises(EngineError) as caught:
         engine.create(PROVIDER, checked.inputs)
-    assert "NotAcceptableError: PUT /orgs/1/pairing_profiles/" in caught.value.last_line
-    assert "input_validation_error: no" in caught.value.last_line
+    put = simulator.requests()[1]
+    assert (
+        f"PUT {put['path'].removeprefix('/api/v2')} failed: HTTP 406; input_validation_error: no; "
+        "Request-ID "
+    ) in caught.value.last_line  # the PUT's own error, nothing added: the delete went through
     assert [c[0:3:2] for c in calls(simulator)] == [("POST", 201), ("PUT", 406), ("DELETE", 204)]
     assert simulator.state.collection("pairing_profiles", 1, {}) == []
 
 
+@pytest.mark.newer_sdk  # the error's class shows in the engine's message from SDK 3.260
 def test_a_half_made_profile_that_cannot_be_deleted_is_named_in_the_error(
     engine: Engine, simulator: Simulator
 ) -> None:
