@@ -449,6 +449,30 @@ def test_our_own_lost_create_answer_is_recovered_within_the_create(
     assert (live["href"], live["description"], live["enabled"]) == (created.id, "d", True)
 
 
+def test_our_own_profile_met_as_a_taken_name_is_finished_not_refused(
+    engine: Engine, simulator: Simulator
+) -> None:
+    """The look-up after the lost answer did not see our profile yet (a listing answered
+    empty), so the POST went again and met the name taken: by our own, which the mark
+    proves. It is finished, not reported as someone else's."""
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=504, when="after")
+    simulator.add_fault(method="GET", path="pairing_profiles[?]", status=200, body=[])
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
+
+    created = engine.create(PROVIDER, checked.inputs, urn=URN)
+
+    collection = "/api/v2/orgs/1/pairing_profiles"
+    assert calls(simulator) == [
+        ("POST", collection, 504),  # made, answer lost
+        ("GET", collection, 200),  # the look-up, answered empty
+        ("POST", collection, 406),  # sent again: the name is taken, by our own
+        ("GET", collection, 200),  # whose: it carries our mark
+        ("PUT", f"/api/v2{created.id}", 204),
+    ]
+    [live] = simulator.state.collection("pairing_profiles", 1, {})
+    assert (live["href"], live["description"], live["enabled"]) == (created.id, "", True)
+
+
 def test_a_lost_create_answer_with_adopt_existing_takes_it(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
