@@ -27,10 +27,12 @@ REFRESH_GOAL_REQUESTS: Final[int] = 5
 # (resource, operation, budget from the issue, the Terraform provider's requests). Terraform:
 # illumio/terraform-provider-illumio-core, resource_illumio_pairing_profile.go and
 # resource_illumio_pairing_keys.go; its validate and plan diff are local (no CustomizeDiff).
+# A profile create is 2 since issue #19: the POST carries a description only that create
+# knows (what proves a lost answer's profile is its own), and a PUT then sets the program's.
 BUDGETS: Final[list[tuple[str, str, int, str]]] = [
     ("PairingProfile", "check", 0, "0"),
     ("PairingProfile", "diff", 0, "0"),
-    ("PairingProfile", "create", 1, "2 (POST + GET)"),
+    ("PairingProfile", "create", 2, "2 (POST + GET)"),
     ("PairingProfile", "read", 1, "1 (GET)"),
     ("PairingProfile", "update", 2, "2 (PUT + GET)"),
     ("PairingProfile", "delete", 1, "1 (DELETE)"),
@@ -110,6 +112,10 @@ def measure_requests(pce: SimulatorProcess) -> Section:
         notes=[
             "Budget: the issue's (at most); key delete has none in the issue: 0, because a PCE "
             "cannot revoke a single key.",
+            "Profile create: 2 (the POST, marked with a description only that create knows, "
+            "then a PUT of the program's description and enabled), one more than the first "
+            "budget: the mark is what proves, after a lost answer, that a profile is this "
+            "create's own and not a same-named one another stack made meanwhile (issue #19).",
             "Terraform figures from illumio/terraform-provider-illumio-core "
             "(resource_illumio_pairing_profile.go, resource_illumio_pairing_keys.go).",
         ],
@@ -122,7 +128,7 @@ def measure_requests(pce: SimulatorProcess) -> Section:
     key_summary = ", ".join(f"{o} {measured['PairingKey'][o]}" for o in measured["PairingKey"])
     goal = Goal(
         "requests per operation",
-        "check 0, diff 0, create 1, read 1, update ≤ 2, delete 1; key create 1 (2 for a bare href)",
+        "check 0, diff 0, create 2, read 1, update ≤ 2, delete 1; key create 1 (2 for a bare href)",
         f"profile: {summary}; key: {key_summary}",
         within,
     )

@@ -31,6 +31,7 @@ from pairing_provider.profile import PairingProfileProvider
 
 Op = tuple[str, str]
 Call = Callable[[], Any] | None
+CreateBodies = tuple[dict[str, Any], dict[str, Any]]  # (POST body, PUT body)
 SIDES: Final[tuple[str, ...]] = ("engine", "local", "bare")
 P: Final[str] = "PairingProfile"
 K: Final[str] = "PairingKey"
@@ -46,7 +47,7 @@ UPDATE: Final[dict[str, str]] = {"description": "v2"}
 OPERATIONS: Final[list[tuple[str, str, str | None]]] = [
     ("PairingProfile", "check", None),
     ("PairingProfile", "diff", None),
-    ("PairingProfile", "create", "POST"),
+    ("PairingProfile", "create", "POST + PUT"),
     ("PairingProfile", "read", "GET"),
     ("PairingProfile", "update", "PUT + GET"),
     ("PairingProfile", "delete", "DELETE"),
@@ -80,10 +81,12 @@ class Lives:
 class Bench:
     """Runs the rounds and keeps every timing, in seconds, by side and operation."""
 
-    def __init__(self, stub: Any, bare: BareClient, config: dict[str, str], post: dict[str, Any]):
+    def __init__(
+        self, stub: Any, bare: BareClient, config: dict[str, str], create: CreateBodies
+    ) -> None:
         self.stub = stub
         self.bare = bare
-        self.post_body = post
+        self.create_bodies = create
         self.local_profile = configured(PairingProfileProvider(), config)
         self.local_key = configured(PairingKeyProvider(), config)
         self.local_floor = FloorProvider()
@@ -93,6 +96,13 @@ class Bench:
         self.samples: dict[str, dict[Op, list[float]]] = {s: defaultdict(list) for s in SIDES}
         self.record = False
         self.first = 0  # which side goes first this round
+
+    def bare_create_profile(self, name: str) -> str:
+        """The provider's two create requests, sent bare: the POST, then the PUT."""
+        post, put = self.create_bodies
+        href = self.bare.create_profile({**post, "name": name})
+        self.bare.call("PUT", href, put)
+        return href
 
     def step(self, op: Op, engine: Call, local: Call, bare: Call = None) -> list[Any]:
         """Time each side's call, in this round's order; their results, in ``SIDES`` order."""
@@ -129,7 +139,7 @@ class Bench:
             (op, "create"),
             lambda: stub.Create(request),
             lambda: local.create(local_inputs),
-            lambda: bare.create_profile({**self.post_body, "name": f"bare-{name}"}),
+            lambda: self.bare_create_profile(f"bare-{name}"),
         )
         outs = wire.decode(created.properties)
         request = wire.read(name, created.id, outs)
@@ -232,15 +242,16 @@ class Bench:
         )
 
 
-def provider_post_body(pce: SimulatorProcess, stub: Any) -> dict[str, Any]:
-    """The exact body the provider POSTs for a new profile, for the bare client to send."""
+def provider_create_bodies(pce: SimulatorProcess, stub: Any) -> CreateBodies:
+    """The exact bodies the provider sends to create a profile (its POST, then its PUT), for
+    the bare client to send."""
     wire = Wire(PROFILE, PROFILE_TYPE)
     inputs = wire.decode(stub.Check(wire.check("probe", {"name": "probe", "enabled": True})).inputs)
     pce.clear_requests()
     created = stub.Create(wire.create("probe", inputs))
-    [post] = [r for r in pce.requests() if r["method"] == "POST"]
+    [post, put] = [r for r in pce.requests() if r["method"] in ("POST", "PUT")]
     stub.Delete(wire.delete("probe", created.id, wire.decode(created.properties)))
-    return dict(post["body"])
+    return dict(post["body"]), dict(put["body"])
 
 
 def measure_overhead(pce: SimulatorProcess, scale: Scale) -> Section:
@@ -249,8 +260,8 @@ def measure_overhead(pce: SimulatorProcess, scale: Scale) -> Section:
     # Pacing off: hundreds of rounds would otherwise wait for the 450-per-minute budget.
     settings = {"maxRequestsPerMinute": UNPACED}
     with provider_process(pce, **settings) as engine:
-        post = provider_post_body(pce, engine.stub)
-        bench = Bench(engine.stub, bare, stack_config(pce, **settings), post)
+        bodies = provider_create_bodies(pce, engine.stub)
+        bench = Bench(engine.stub, bare, stack_config(pce, **settings), bodies)
         for i in range(WARMUP_ROUNDS):
             bench.round(f"warm-{i}")
         bench.record = True

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from benchmarks.budget import PROFILE, expect
-from benchmarks.overhead import provider_post_body
+from benchmarks.overhead import provider_create_bodies
 from benchmarks.pce import (
     API_SECRET,
     API_USER,
@@ -132,7 +132,8 @@ def measure_throughput(pce: SimulatorProcess, scale: Scale) -> Section:
     cpu: list[float] = []
     with provider_process(pce, maxRequestsPerMinute=UNPACED) as engine:
         assert engine.pid is not None
-        body = provider_post_body(pce, engine.stub)
+        post, put = provider_create_bodies(pce, engine.stub)
+        body = {**post, **put}  # the profile as the provider leaves it, in one POST
         runs: dict[str, Run | None] = {
             PROVIDER_ROW: engine_run(engine.stub, engine.pid, cpu),
             BARE_LOOP: bare_loop_run(body, bare),
@@ -161,8 +162,10 @@ def throughput_section(
         ["client", "profiles", "seconds", "profiles/s", "time vs bare loop"],
         notes=[
             f"Pacing off for these rows (maxRequestsPerMinute {UNPACED}); section 6 covers "
-            "pacing. Every client sends the provider's own POST body; each run starts from an "
-            "empty org. The provider row times the gRPC calls only (requests built before).",
+            "pacing. Every other client sends one POST of the profile the provider makes (its "
+            "POST body with its PUT's values); the provider sends 2 requests per profile (the "
+            "marked POST, then the PUT: issue #19). Each run starts from an empty org. The "
+            "provider row times the gRPC calls only (requests built before).",
             f"The provider process used {ms(cpu_per_profile):.2f} ms of CPU per profile (Check "
             f"+ Create). Most of that is Python under one GIL, so about "
             f"{1 / cpu_per_profile:.0f} profiles/s is roughly its ceiling however fast the PCE "

@@ -41,7 +41,6 @@ from pairing_provider.errors import (
 from pairing_provider.hrefs import DATAFILE_HREF, JOB_HREF, PROFILE_HREF, href_problem
 from pairing_provider.labels import LabelDirectory
 from pairing_provider.pacing import NoRoomBeforeDeadline, RequestPacer, pacer_for, reset_pacers
-from pairing_provider.pce_clock import CreateAttempt, PCEClock
 
 log = logging.getLogger("pairing_provider")
 redaction.install(log)
@@ -64,6 +63,19 @@ PROFILE_FILTERS = (
     "external_data_reference",
     "ven_type",
 )
+
+
+class CreateAttempt:
+    """What a ``find_created`` look-up is told after a POST got no clear answer."""
+
+    def __init__(self, number: int, error: PCEError) -> None:
+        self.number = number  # 1 after the first unclear answer, 2 after the second, ...
+        self.error = error  # the unclear answer (a 502/503/504, a dropped connection, ...)
+
+    def __repr__(self) -> str:
+        return f"CreateAttempt(number={self.number}, error={type(self.error).__name__})"
+
+
 FindCreated = Callable[[CreateAttempt], "dict[str, Any] | None"]
 
 
@@ -194,8 +206,8 @@ class _Request:
     headers: Mapping[str, str] | None = None
 
 
-# (the answer or None, the failure or None, the local time the request was sent)
-_Sent = tuple[requests.Response | None, requests.RequestException | None, float]
+# (the answer or None, the failure or None)
+_Sent = tuple[requests.Response | None, requests.RequestException | None]
 
 
 class _Found:
@@ -226,7 +238,6 @@ class PCEClient:
         self._session.auth = (settings.api_key_username, secret)
         self._session.verify = settings.verify
         self._pacer = pacer or self._default_pacer(settings, clock, sleep)
-        self.pce_clock = PCEClock(clock)
         self._operation = threading.local()  # each gRPC worker thread runs its own operation
         self._large_collections: set[str] = set()
         self.profiles = ProfileReader(self, clock=clock)
@@ -329,17 +340,12 @@ class PCEClient:
     def _call(self, call: _Request, find_created: FindCreated | None) -> requests.Response | _Found:
         method, path = call.method, call.path
         deadline = self._deadline()
-        first_sent_at: float | None = None
         retries = 0
         while True:
-            response, failure, sent_at = self._exchange(call, deadline)
+            response, failure = self._exchange(call, deadline)
             if failure is None and response is not None and response.status_code < 400:
                 return response
             outcome = self.retry_policy.outcome(response, failure)
-            if first_sent_at is None and outcome is not Outcome.REFUSED:
-                # The first attempt the PCE may have carried out: a refused one (429, database
-                # lock, no connection) made nothing, and the ownership bound starts here.
-                first_sent_at = sent_at
             retryable = outcome is Outcome.REFUSED or (
                 outcome is Outcome.UNCLEAR
                 and (method in IDEMPOTENT_METHODS or find_created is not None)
@@ -351,9 +357,7 @@ class PCEClient:
             if outcome is Outcome.UNCLEAR and find_created is not None:
                 error = self._error(method, path, response, failure, retries - 1)
                 log.warning("%s %s got no clear answer (%s): looking it up", method, path, error)
-                assert first_sent_at is not None  # set by this unclear attempt at the latest
-                attempt = CreateAttempt(retries, error, self.pce_clock, first_sent_at)
-                found = find_created(attempt)
+                found = find_created(CreateAttempt(retries, error))
                 if found is not None:
                     return _Found(found)
 
@@ -384,16 +388,14 @@ class PCEClient:
 
     def _exchange(self, call: _Request, deadline: float) -> _Sent:
         """One request, following at most ``MAX_REDIRECTS`` same-host redirects of a GET,
-        each through the pacer. Returns (response, failure, when the first one was sent)."""
+        each through the pacer. Returns (response, failure)."""
         method, path, params = call.method, call.path, call.params
         url = self.settings.api_url + path
-        first_sent_at: float | None = None
         redirects = 0
         while True:
-            response, failure, sent_at = self._send_once(call, url, params, deadline)
-            first_sent_at = sent_at if first_sent_at is None else first_sent_at
+            response, failure = self._send_once(call, url, params, deadline)
             if response is None or not response.is_redirect:
-                return response, failure, first_sent_at
+                return response, failure
             if redirects == MAX_REDIRECTS:
                 why = f"more than {MAX_REDIRECTS} redirects"
                 raise self._unexpected(response, method, path, why)
@@ -423,11 +425,10 @@ class PCEClient:
     ) -> _Sent:
         try:
             with self._pacer.slot(deadline):  # the wait for room is bounded by the deadline too
-                response, failure, sent_at = self._send_in_slot(call, url, params, deadline)
+                response, failure = self._send_in_slot(call, url, params, deadline)
         except NoRoomBeforeDeadline as exc:
-            return None, transport.DeadlinePassed(str(exc), sent=False), self._clock()
+            return None, transport.DeadlinePassed(str(exc), sent=False)
         if response is not None:
-            self.pce_clock.observe(response.headers.get("Date"))
             log.debug(
                 "%s %s -> %s (Request-ID %s)",
                 call.method,
@@ -435,15 +436,14 @@ class PCEClient:
                 response.status_code,
                 response.headers.get("Request-ID"),
             )
-        return response, failure, sent_at
+        return response, failure
 
     def _send_in_slot(
         self, call: _Request, url: str, params: Mapping[str, Any] | None, deadline: float
     ) -> _Sent:
-        sent_at = self._clock()
-        seconds = deadline - sent_at
+        seconds = deadline - self._clock()
         if seconds <= 0:
-            return None, transport.DeadlinePassed("no time left to send it", sent=False), sent_at
+            return None, transport.DeadlinePassed("no time left to send it", sent=False)
         per_read = min(self.settings.request_timeout, seconds)
         try:
             response = transport.exchange(
@@ -460,10 +460,10 @@ class PCEClient:
                 verify=self.settings.verify,
             )
         except requests.RequestException as exc:
-            return None, exc, sent_at
+            return None, exc
         except transport.BodyTooLarge as exc:
             raise self._too_large(call.method, url, str(exc)) from None
-        return response, None, sent_at
+        return response, None
 
     def _too_large(self, method: str, url: str, why: str) -> UnexpectedResponseError:
         path = url[len(self.settings.api_url) :] if url.startswith(self.settings.api_url) else url

@@ -28,6 +28,11 @@ class InvalidHrefError(IllumioError, ValueError):
     """An href (a resource id or an input) that is not the kind of object it must name."""
 
 
+class InvalidInputError(IllumioError, ValueError):
+    """Inputs that reached a create or update invalid (a check normally stops them first):
+    every problem at once, each as ``field: reason``."""
+
+
 class PCEError(IllumioError):
     """The PCE answered with an error status (or could not be reached)."""
 
@@ -49,6 +54,11 @@ class PCEError(IllumioError):
         self.errors = [(redact(token), redact(message)) for token, message in errors or []]
         self.detail = redact(detail)
         super().__init__(redact(self._message()))
+
+    def add_detail(self, note: str) -> None:
+        """Add ``note`` to the message, keeping the error's class (what callers catch)."""
+        self.detail = redact("; ".join(filter(None, [self.detail, note])))
+        self.args = (redact(self._message()),)
 
     @property
     def tokens(self) -> list[str]:

@@ -31,7 +31,6 @@ from pairing_provider.pairing_scripts import (
     management_server,
     windows_pairing_script,
 )
-from pairing_provider.pce_clock import parse_rfc3339
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
 
 if TYPE_CHECKING:
@@ -43,6 +42,15 @@ SECRET_OUTPUTS = KEY.secret_outputs
 def now() -> datetime:
     """The clock every expiry decision uses (one place to replace it)."""
     return datetime.now(UTC)
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """A PCE timestamp (``2026-01-01T00:00:00.000Z``) as an aware datetime; ValueError when it
+    is not one, a timestamp without a time zone included (it could not be compared)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"no time zone in {text!r}")
+    return moment
 
 
 def rfc3339(moment: datetime) -> str:

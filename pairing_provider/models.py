@@ -341,12 +341,6 @@ def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
     return PROFILE.changed(olds, news, normalise=normalise_live)
 
 
-def differs_where_reported(body: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """``changed_fields`` for a PCE GET body: a field the PCE does not report (no PCE reports
-    ``ven_type``; older ones leave out ``log_traffic``) cannot differ."""
-    return [name for name in changed_fields(body, news) if name in body]
-
-
 # -- the pairing key ------------------------------------------------------------------------------
 
 

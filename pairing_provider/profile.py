@@ -1,14 +1,14 @@
 """The PairingProfile resource: an Illumio pairing profile managed as code.
 
 Request budget: check 0 (1 cached label listing when labels are given by key and value),
-diff 0, create 1 (POST), read 1 (GET), update 2 (PUT + GET for the server-side timestamps),
-delete 1. The resource id is the profile's href. The fields are declared once, in
-``models.PairingProfileArgs`` / ``PairingProfileState``.
+diff 0, create 2 (POST, then the PUT that finishes it: see ``creation.py``), read 1 (GET),
+update 2 (PUT + GET for the server-side timestamps), delete 1. The resource id is the
+profile's href. The fields are declared once, in ``models.PairingProfileArgs`` /
+``PairingProfileState``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pulumi
@@ -23,13 +23,16 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 from pydantic import ValidationError
 
+from pairing_provider import creation
 from pairing_provider.declaration import contains_unknown, literal_values, without_provider
 from pairing_provider.errors import (
     IllumioError,
     InvalidHrefError,
+    InvalidInputError,
     NotAcceptableError,
     NotFoundError,
     PairingProfileError,
+    PCEError,
 )
 from pairing_provider.labels import describe_pair, is_label_pair
 from pairing_provider.models import (
@@ -39,16 +42,14 @@ from pairing_provider.models import (
     VenType,
     VisibilityLevel,
     changed_fields,
-    differs_where_reported,
     normalise_live,
     read_only_values,
 )
-from pairing_provider.pce_clock import CreateAttempt, parse_rfc3339
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
 
 ADOPT_EXISTING = "adopt_existing"
+HREF_INPUTS = frozenset({"labels"})  # the inputs whose items are hrefs
 NAME_TAKEN = "name_must_be_unique"
-ADOPT_HINT = "set adopt_existing=True to manage it from this stack"
 
 
 def args_of(props: dict[str, Any], org_id: int | None) -> PairingProfileArgs:
@@ -62,19 +63,15 @@ def args_of(props: dict[str, Any], org_id: int | None) -> PairingProfileArgs:
         return PairingProfileArgs.model_validate(values, context={"org_id": org_id})
     except ValidationError:
         _, failures = PROFILE.check(values, context={"org_id": org_id})
-        raise InvalidHrefError("; ".join(failure.reason for failure in failures)) from None
+        reasons = "; ".join(failure.reason for failure in failures)
+        if all(failure.field in HREF_INPUTS for failure in failures):
+            raise InvalidHrefError(reasons) from None
+        raise InvalidInputError(reasons) from None
 
 
 def outputs(args: PairingProfileArgs, body: dict[str, Any]) -> dict[str, Any]:
     """Outputs echo every input (diff reads old outputs) plus the read-only fields."""
     return {**args.model_dump(), **read_only_values(body)}
-
-
-def created_at(body: dict[str, Any]) -> datetime | None:
-    try:
-        return parse_rfc3339(str(body.get("created_at")))
-    except ValueError:
-        return None  # of unknown age: never proven to be this create's
 
 
 class PairingProfileProvider(IllumioResourceProvider):
@@ -139,64 +136,73 @@ class PairingProfileProvider(IllumioResourceProvider):
     @pce_operation
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = args_of(props, self.org_id)
+        proof = creation.Proof()
         try:
-            body = self.client.create_pairing_profile(
-                args.api_body(), find_created=lambda attempt: self._find_own(args, attempt)
+            made = self.client.create_pairing_profile(
+                proof.post_body(args.api_body()),
+                find_created=lambda attempt: self._made_with(proof, args.name),
             )
         except NotAcceptableError as exc:
             if NAME_TAKEN not in exc.tokens:
                 raise
-            body = self._take_over_existing(args, exc)
-        return CreateResult(body["href"], outputs(args, body))
+            made = self._holder_of(args.name, exc)
+            if not proof.made(made):  # another creator's: never claimed without adopt_existing
+                adopted = self._adopt_or_refuse(args, made, exc)
+                return CreateResult(made["href"], outputs(args, adopted))
+            # else our own POST, carried out although its answer was lost: finish it
+        self._finish(args, made["href"])
+        return CreateResult(made["href"], outputs(args, made))
 
-    def _find_own(self, args: PairingProfileArgs, attempt: CreateAttempt) -> dict[str, Any] | None:
-        """After a POST with no clear answer: the profile it created, or None if it made none.
+    def _made_with(self, proof: creation.Proof, name: str) -> dict[str, Any] | None:
+        """After a POST with no clear answer: the profile it made, known by what only that POST
+        carried. None sends the POST again: nothing was made, or the name is another
+        creator's, and the PCE then refuses it (``create`` reports that)."""
+        found = self.find_by_exact_name(name)
+        return found if found is not None and proof.made(found) else None
 
-        A profile is this create's only when the PCE made it after the first POST was sent, by
-        the PCE's own clock (its Date headers): one that was there before is another stack's
-        (or an interrupted run's) and is never taken without ``adopt_existing``.
-        """
-        existing = self.find_by_exact_name(args.name)
-        if existing is None or differs_where_reported(existing, args.model_dump()):
-            return None  # not made (send again), or not ours (the next POST says name taken)
-        if args.adopt_existing:
-            return self._adopt(args, existing)
-        made, not_before = created_at(existing), attempt.pce_time_at_send()
-        if made is not None and not_before is not None and made >= not_before:
-            return existing
-        when = f"created {existing.get('created_at')}" if made else "of unknown age"
-        raise PairingProfileError(
-            status=0,
-            method="POST",
-            path=f"{self.client.settings.org_href}/pairing_profiles",
-            detail=(
-                f"the PCE's answer to creating {args.name!r} was lost, and a profile of that "
-                f"name at {existing['href']} ({when}) cannot be proven to be the one this "
-                "create made: it is not taken. If it is this stack's own from an interrupted "
-                f"run, {ADOPT_HINT}"
-            ),
-        )
+    def _finish(self, args: PairingProfileArgs, href: str) -> None:
+        """The PUT that gives our profile the program's values. If it fails, the profile is
+        deleted, so no half-made profile outlives a failed create, and the PUT's error is
+        raised; if the delete fails too, that error says where the profile was left."""
+        try:
+            self.client.update_pairing_profile(href, args.api_body(set(creation.FINISHED_BY_PUT)))
+        except PCEError as failure:
+            try:
+                self.client.delete_pairing_profile(href)
+            except NotFoundError:
+                pass  # already gone
+            except PCEError as exc:
+                failure.add_detail(
+                    f"deleting the new profile failed too ({exc}): it is left at {href}, "
+                    f"disabled, {creation.LEFT_DESCRIBED}; delete it in the PCE"
+                )
+            raise
 
-    def _take_over_existing(
-        self, args: PairingProfileArgs, refusal: NotAcceptableError
-    ) -> dict[str, Any]:
-        existing = self.find_by_exact_name(args.name)
+    def _holder_of(self, name: str, refusal: NotAcceptableError) -> dict[str, Any]:
+        existing = self.find_by_exact_name(name)
         if existing is None:
             raise refusal  # the name clash is not with a profile we can see: report the PCE's word
-        if not args.adopt_existing:
-            raise PairingProfileError(
-                status=refusal.status,
-                method=refusal.method,
-                path=refusal.path,
-                request_id=refusal.request_id,
-                errors=refusal.errors,
-                detail=(
-                    f"a pairing profile named {args.name!r} already exists at "
-                    f"{existing['href']} (it may be this stack's own, from an interrupted "
-                    f"run); {ADOPT_HINT}"
-                ),
-            )
-        return self._adopt(args, existing)
+        return existing
+
+    def _adopt_or_refuse(
+        self, args: PairingProfileArgs, existing: dict[str, Any], refusal: NotAcceptableError
+    ) -> dict[str, Any]:
+        if args.adopt_existing:
+            return self._adopt(args, existing)
+        unfinished = f" ({creation.UNFINISHED_NOTE})" if creation.is_unfinished(existing) else ""
+        raise PairingProfileError(
+            status=refusal.status,
+            method=refusal.method,
+            path=refusal.path,
+            request_id=refusal.request_id,
+            errors=refusal.errors,
+            detail=(
+                f"a pairing profile named {args.name!r} already exists at {existing['href']}"
+                f"{unfinished}; this create did not make it, so it is not taken. Set "
+                "adopt_existing=True only if no other stack manages that profile (e.g. it is "
+                "this stack's own and its state was lost)"
+            ),
+        )
 
     def _adopt(self, args: PairingProfileArgs, existing: dict[str, Any]) -> dict[str, Any]:
         """Take ``existing`` over, after checking its ven_type (which no PUT can change)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -111,3 +112,11 @@ def stack_config(simulator: Simulator, **overrides: str) -> dict[str, str]:
 def issued_codes(simulator: Simulator) -> list[str]:
     """Activation codes the simulator issued, from its control API."""
     return [key["activation_code"] for key in simulator.control_client().pairing_keys()]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)

@@ -19,7 +19,7 @@ from benchmarks.throughput import SDK_MISSING, SDK_ROW
 EXPECTED_REQUESTS = {
     ("PairingProfile", "check"): 0,
     ("PairingProfile", "diff"): 0,
-    ("PairingProfile", "create"): 1,
+    ("PairingProfile", "create"): 2,  # POST with the create's own mark, PUT (issue #19)
     ("PairingProfile", "read"): 1,
     ("PairingProfile", "update"): 2,
     ("PairingProfile", "delete"): 1,

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import math
 import threading
-import time
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,7 +11,13 @@ import requests
 
 from conftest import API_SECRET, API_USER, issued_codes
 from pairing_provider.batch_reads import ProfileReader
-from pairing_provider.client import PCEClient, client_for, reset_connections, retry_after_seconds
+from pairing_provider.client import (
+    CreateAttempt,
+    PCEClient,
+    client_for,
+    reset_connections,
+    retry_after_seconds,
+)
 from pairing_provider.config import Settings
 from pairing_provider.errors import (
     AuthenticationError,
@@ -28,7 +31,6 @@ from pairing_provider.errors import (
 )
 from pairing_provider.labels import LabelDirectory
 from pairing_provider.pacing import pacer_for
-from pairing_provider.pce_clock import CreateAttempt
 from pairing_provider.simulator import Simulator
 
 
@@ -485,32 +487,3 @@ def test_waiting_for_room_in_the_request_budget_stops_at_the_deadline(
     assert sleeps == []
     assert "no room in the request budget before the deadline" in str(caught.value)
     assert len(simulator.requests()) == 1
-
-
-def test_a_refused_first_post_does_not_start_the_ownership_clock(
-    simulator: Simulator, settings: Settings
-) -> None:
-    """429 first (the PCE did nothing), then a lost answer. A same-named profile someone else
-    made between the two is older than the POST that may have created ours: the bound the
-    look-up gets must say so."""
-    simulator.add_fault(method="POST", path="pairing_profiles$", status=429, retry_after=0)
-    simulator.add_fault(method="POST", path="pairing_profiles$", status=502, when="before")
-    theirs: list[dict[str, Any]] = []
-
-    def meanwhile(seconds: float) -> None:  # during the wait after the 429
-        if not theirs:
-            # made behind the faults' back: straight into the simulator's state
-            theirs.append(simulator.state.create_profile(1, {"name": "web", "enabled": True}))
-            time.sleep(math.ceil(time.time() + 0.1) - time.time() + 0.05)  # into a later second
-
-    bounds: list[Any] = []
-
-    def find_created(attempt: CreateAttempt) -> dict[str, Any] | None:
-        bounds.append(attempt.pce_time_at_send())
-        raise LookupError("stop here")
-
-    ours = PCEClient(settings, sleep=meanwhile)
-    with pytest.raises(LookupError):
-        ours.create_pairing_profile({"name": "web", "enabled": True}, find_created=find_created)
-    made = datetime.fromisoformat(theirs[0]["created_at"].replace("Z", "+00:00"))
-    assert bounds[0] > made

@@ -301,11 +301,12 @@ def test_a_ven_type_change_replaces_the_profile_deleting_first(
     assert {s.name: s.op for s in preview.steps} == {"web": "replace"}
     assert {s.name: s.op for s in applied.steps} == {"web": "replace"}
     writes = [(r["method"], r["path"]) for r in simulator.requests() if r["method"] != "GET"]
+    new = applied.exports["href"]
     assert writes == [
         ("DELETE", f"/api/v2{old}"),
         ("POST", "/api/v2/orgs/1/pairing_profiles"),
+        ("PUT", f"/api/v2{new}"),  # the create's second request (README, PairingProfile)
     ]
-    new = applied.exports["href"]
     assert new != old
     [post] = [r for r in simulator.requests() if r["path"] == "/api/v2/orgs/1/pairing_profiles"]
     assert post["body"]["ven_type"] == "endpoint"  # set at creation, the only place it can be

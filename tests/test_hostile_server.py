@@ -380,32 +380,6 @@ def test_an_absurd_job_wait_ends_the_refresh_listing_at_once(hostile: HostileSer
     ]
 
 
-def test_date_headers_give_a_lower_bound_of_the_pce_time_at_send(hostile: HostileServer) -> None:
-    pce_offset = hostile.pce_offset = 3600.0  # the PCE's clock runs an hour ahead of ours
-    calls = []
-
-    def serve(handler: Handler) -> None:
-        calls.append(handler.command)
-        handler.answer(503, [{"token": "busy", "message": "busy"}])
-
-    hostile.behaviour = serve
-    seen: list[Any] = []
-
-    def find_created(attempt: Any) -> None:
-        seen.append((attempt.number, attempt.pce_time_at_send()))
-        return None
-
-    client = client_of(hostile, max_retries=2)
-    sent = time.time()
-    with pytest.raises(PCEError, match="HTTP 503"):
-        client.create("/orgs/1/labels", {"key": "env", "value": "x"}, find_created=find_created)
-    assert [number for number, _ in seen] == [1, 2]
-    for _, bound in seen:
-        assert bound is not None
-        assert sent + pce_offset - 2.5 <= bound.timestamp() <= sent + pce_offset + 0.5
-    assert calls == ["POST", "POST", "POST"]
-
-
 def test_no_env_proxy_ever_sees_plain_http(
     hostile: HostileServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

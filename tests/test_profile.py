@@ -7,20 +7,25 @@ the HTTP calls that reached the simulator.
 
 from __future__ import annotations
 
-import math
-import time
+import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from conftest import API_SECRET, stack_config
+from conftest import API_SECRET, stack_config, wait_for
 from pairing_provider.client import PCEClient
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.simulator import Simulator
 from tests.engine import UNKNOWN, Engine, EngineError, serialized
 
 PROVIDER = PairingProfileProvider()
+# The description a create's POST carries: its proof, 128 random bits.
+MARK = (
+    r"pulumi create in progress \(token [0-9a-f]{32}\); if this stays, that create was "
+    "interrupted"
+)
 URN = "urn:pulumi:dev::proj::pulumi-python:dynamic/illumio:PairingProfile::web"
 
 
@@ -71,7 +76,9 @@ def test_preview_with_unknown_inputs(engine: Engine, simulator: Simulator) -> No
     assert simulator.requests() == []
 
 
-def test_create_sends_one_post_of_writable_fields(engine: Engine, simulator: Simulator) -> None:
+def test_create_sends_a_marked_post_then_one_put(engine: Engine, simulator: Simulator) -> None:
+    """The POST carries the writable fields, with a description only this create knows and
+    enabled=False; the PUT then sets both as the program says: 2 requests."""
     checked = engine.check(
         PROVIDER,
         {},
@@ -86,10 +93,17 @@ def test_create_sends_one_post_of_writable_fields(engine: Engine, simulator: Sim
     assert created.outs["allowed_uses_per_key"] == 5
     assert created.outs["enforcement_mode"] == "visibility_only"
     assert created.outs["created_at"]
-    [post] = simulator.requests()
+    assert (created.outs["description"], created.outs["enabled"]) == ("", True)
+    post, put = simulator.requests()
     assert (post["method"], post["status"]) == ("POST", 201)
     assert post["body"]["name"] == "web"
+    assert post["body"]["enabled"] is False
+    assert re.fullmatch(MARK, post["body"]["description"])
     assert "href" not in post["body"] and "adopt_existing" not in post["body"]
+    assert (put["method"], put["path"], put["status"]) == ("PUT", f"/api/v2{created.id}", 204)
+    assert put["body"] == {"description": "", "enabled": True}
+    [live] = simulator.state.collection("pairing_profiles", 1, {})
+    assert (live["description"], live["enabled"], live["key_lifespan"]) == ("", True, 3600)
 
 
 def test_same_program_twice_is_no_change(engine: Engine, simulator: Simulator) -> None:
@@ -375,27 +389,88 @@ def test_no_put_ever_carries_ven_type(engine: Engine, simulator: Simulator) -> N
 # -- nothing taken that is not ours ----------------------------------------------------------------
 
 
-def test_a_lost_create_answer_never_takes_a_profile_that_was_there_before(
-    engine: Engine, simulator: Simulator, client: PCEClient
+def test_a_twin_stack_creating_the_same_profile_meanwhile_is_never_claimed(
+    engine: Engine, simulator: Simulator
 ) -> None:
-    """Another stack's profile of the same name and settings; our POST fails before the PCE
-    processed it; the look-up finds theirs. It must not become ours (destroy would delete it)."""
-    theirs = client.create_pairing_profile({"name": "web", "enabled": True})["href"]
-    # The PCE's Date header counts whole seconds: ours starts in a later second than theirs.
-    time.sleep(math.ceil(time.time() + 0.1) - time.time() + 0.05)
-    simulator.add_fault(method="POST", path="pairing_profiles$", status=502, when="before")
-    simulator.clear_requests()
-    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
-
-    with pytest.raises(EngineError) as caught:
-        engine.create(PROVIDER, checked.inputs, urn=URN)
+    """Issue #19 item 1. Stack A's POST is answered 502 with nothing made; stack B, the same
+    program with the same API key, creates the same profile before A looks it up (made after
+    A's POST was sent, same values, same creator). A must not claim it: both stacks would
+    hold one id, and destroying either would delete the other's profile."""
+    simulator.add_fault(
+        method="POST", path="pairing_profiles$", status=502, when="before", retry_after=1.5
+    )
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True}, urn=URN)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        stack_a = pool.submit(engine.create, PROVIDER, checked.inputs, urn=URN)
+        wait_for(lambda: any(r["status"] == 502 for r in simulator.requests()))
+        theirs = engine.create(PROVIDER, checked.inputs, urn=URN).id  # stack B, meanwhile
+        with pytest.raises(EngineError) as caught:
+            stack_a.result()
 
     message = caught.value.last_line
-    assert f"a profile of that name at {theirs}" in message
-    assert "cannot be proven to be the one this create made: it is not taken" in message
-    assert "set adopt_existing=True to manage it from this stack" in message
-    assert [r["method"] for r in simulator.requests()].count("PUT") == 0
-    assert [p["href"] for p in client.list_pairing_profiles()] == [theirs]
+    assert f"a pairing profile named 'web' already exists at {theirs}; " in message
+    assert "this create did not make it, so it is not taken" in message
+    assert "Set adopt_existing=True only if no other stack manages that profile" in message
+    collection = "/api/v2/orgs/1/pairing_profiles"
+    assert calls(simulator) == [
+        ("POST", collection, 502),  # A: nothing made
+        ("POST", collection, 201),  # B, during A's wait before its look-up
+        ("PUT", f"/api/v2{theirs}", 204),  # B finishes its profile
+        ("GET", collection, 200),  # A's look-up: a profile of that name, not carrying A's mark
+        ("POST", collection, 406),  # A sends again: the name is taken
+        ("GET", collection, 200),  # whose it is, for the error
+    ]
+    [live] = simulator.state.collection("pairing_profiles", 1, {})
+    assert (live["href"], live["description"], live["enabled"]) == (theirs, "", True)
+
+
+def test_our_own_lost_create_answer_is_recovered_within_the_create(
+    engine: Engine, simulator: Simulator
+) -> None:
+    """The PCE made the profile, the answer was lost: the look-up finds it by the description
+    only our POST carried, and the PUT finishes it. Nothing is sent twice."""
+    simulator.add_fault(method="POST", path="pairing_profiles$", drop_connection=True, when="after")
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True, "description": "d"})
+
+    created = engine.create(PROVIDER, checked.inputs, urn=URN)
+
+    post, look_up, put = simulator.requests()
+    assert post["method"] == "POST" and re.fullmatch(MARK, post["body"]["description"])
+    assert (look_up["method"], look_up["path"]) == (
+        "GET",
+        "/api/v2/orgs/1/pairing_profiles?name=web",
+    )
+    assert (put["method"], put["path"], put["body"]) == (
+        "PUT",
+        f"/api/v2{created.id}",
+        {"description": "d", "enabled": True},
+    )
+    [live] = simulator.state.collection("pairing_profiles", 1, {})
+    assert (live["href"], live["description"], live["enabled"]) == (created.id, "d", True)
+
+
+def test_our_own_profile_met_as_a_taken_name_is_finished_not_refused(
+    engine: Engine, simulator: Simulator
+) -> None:
+    """The look-up after the lost answer did not see our profile yet (a listing answered
+    empty), so the POST went again and met the name taken: by our own, which the mark
+    proves. It is finished, not reported as someone else's."""
+    simulator.add_fault(method="POST", path="pairing_profiles$", status=504, when="after")
+    simulator.add_fault(method="GET", path="pairing_profiles[?]", status=200, body=[])
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
+
+    created = engine.create(PROVIDER, checked.inputs, urn=URN)
+
+    collection = "/api/v2/orgs/1/pairing_profiles"
+    assert calls(simulator) == [
+        ("POST", collection, 504),  # made, answer lost
+        ("GET", collection, 200),  # the look-up, answered empty
+        ("POST", collection, 406),  # sent again: the name is taken, by our own
+        ("GET", collection, 200),  # whose: it carries our mark
+        ("PUT", f"/api/v2{created.id}", 204),
+    ]
+    [live] = simulator.state.collection("pairing_profiles", 1, {})
+    assert (live["href"], live["description"], live["enabled"]) == (created.id, "", True)
 
 
 def test_a_lost_create_answer_with_adopt_existing_takes_it(
@@ -409,17 +484,62 @@ def test_a_lost_create_answer_with_adopt_existing_takes_it(
     assert len(client.list_pairing_profiles()) == 1
 
 
-def test_a_taken_name_may_be_an_interrupted_run_and_says_how_to_adopt(
+def test_a_taken_name_names_the_href_and_when_to_adopt(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
     existing = client.create_pairing_profile({"name": "web", "enabled": True})["href"]
+    simulator.clear_requests()
     checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
     with pytest.raises(EngineError) as caught:
-        engine.create(PROVIDER, checked.inputs, urn=URN)
+        engine.create(PROVIDER, checked.inputs)
     assert (
-        f"already exists at {existing} (it may be this stack's own, from an interrupted run); "
-        "set adopt_existing=True to manage it from this stack"
+        f"already exists at {existing}; this create did not make it, so it is not taken. Set "
+        "adopt_existing=True only if no other stack manages that profile (e.g. it is this "
+        "stack's own and its state was lost)"
     ) in caught.value.last_line
+    # Refused by the POST itself: nothing made, nothing to clean up.
+    assert [c[0:3:2] for c in calls(simulator)] == [("POST", 406), ("GET", 200)]
+
+
+def test_a_failed_finishing_put_deletes_the_new_profile_and_raises_the_real_error(
+    engine: Engine, simulator: Simulator
+) -> None:
+    simulator.add_fault(
+        method="PUT", status=406, body=[{"token": "input_validation_error", "message": "no"}]
+    )
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, checked.inputs)
+    put = simulator.requests()[1]
+    assert (
+        f"PUT {put['path'].removeprefix('/api/v2')} failed: HTTP 406; input_validation_error: no; "
+        "Request-ID "
+    ) in caught.value.last_line  # the PUT's own error, nothing added: the delete went through
+    assert [c[0:3:2] for c in calls(simulator)] == [("POST", 201), ("PUT", 406), ("DELETE", 204)]
+    assert simulator.state.collection("pairing_profiles", 1, {}) == []
+
+
+@pytest.mark.newer_sdk  # the error's class shows in the engine's message from SDK 3.260
+def test_a_half_made_profile_that_cannot_be_deleted_is_named_in_the_error(
+    engine: Engine, simulator: Simulator
+) -> None:
+    simulator.add_fault(method="PUT", status=406)
+    simulator.add_fault(method="DELETE", status=500)
+    checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True})
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, checked.inputs)
+    [left] = simulator.state.collection("pairing_profiles", 1, {})
+    assert caught.value.last_line.startswith(  # the PUT's own error, of its own class
+        f"pairing_provider.errors.NotAcceptableError: PUT {left['href']} failed: HTTP 406; "
+    )
+    assert (
+        f"deleting the new profile failed too (DELETE {left['href']} failed: HTTP 500; "
+    ) in caught.value.last_line
+    assert (
+        f"it is left at {left['href']}, disabled, its description starting 'pulumi create in "
+        "progress'; delete it in the PCE"
+    ) in caught.value.last_line
+    assert left["enabled"] is False and re.fullmatch(MARK, left["description"])
 
 
 # -- hostile input ---------------------------------------------------------------------------------
@@ -526,6 +646,23 @@ def test_a_label_of_another_org_is_refused_at_create_when_check_could_not_know_t
     assert caught.value.last_line.endswith(  # the class name shows from SDK 3.260
         'labels[0]: {"href": "/orgs/2/labels/3"} is in org 2, not the configured org 1'
     )
+    assert simulator.requests() == []
+
+
+@pytest.mark.newer_sdk
+def test_invalid_inputs_at_create_are_an_invalid_input_error_naming_every_field(
+    engine: Engine, simulator: Simulator
+) -> None:
+    """Inputs that skipped check (nothing of it is an href) are not an InvalidHrefError."""
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, {"description": "no name"}, urn=URN)
+    assert caught.value.last_line.endswith(
+        "InvalidInputError: name: is required; enabled: is required"
+    )
+    other_org = {"name": "web", "enabled": True, "labels": ["/orgs/2/labels/3"]}
+    with pytest.raises(EngineError) as caught:
+        engine.create(PROVIDER, other_org, urn=URN)
+    assert "InvalidHrefError: labels[0]: " in caught.value.last_line  # an href problem stays one
     assert simulator.requests() == []
 
 

@@ -54,6 +54,7 @@ def test_up_creates_then_a_second_up_changes_nothing(pce: PCE) -> None:
     assert calls(up.requests) == [
         ("GET", "/orgs/1/labels"),
         ("POST", "/orgs/1/pairing_profiles"),
+        ("PUT", href),  # a profile create's second request (README, PairingProfile)
         ("POST", f"{href}/pairing_key"),  # wired with pairing_profile=: no GET first
     ]
     code = up.outputs["code"]
@@ -148,8 +149,8 @@ def test_secret_config_makes_the_outputs_it_feeds_secret(pce: PCE) -> None:
 
     assert up.outputs["description"] == Secret("ticket SEC-1")
     assert isinstance(up.resource("web").outputs["description"], Secret)
-    [post] = [r for r in up.requests if r["method"] == "POST"]
-    assert post["body"]["description"] == "ticket SEC-1"  # the provider got it in plain text
+    [put] = [r for r in up.requests if r["method"] == "PUT"]  # the create's finishing PUT
+    assert put["body"]["description"] == "ticket SEC-1"  # the provider got it in plain text
 
 
 def test_get_reads_an_existing_profile_without_managing_it(pce: PCE) -> None:
