@@ -38,15 +38,20 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
 
+from pairing_provider.testing.options import (
+    Options,
+    StackError,
+    StackInterrupted,
+    protected_delete,
+    protected_replace,
+    refuse_import,
+    without_ignored_changes,
+)
 from pairing_provider.testing.values import ResourceState
 
 PROVIDER_KEY = "__provider"
 STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET = {rpc._special_sig_key: rpc._special_secret_sig}
-
-
-class StackError(Exception):
-    """The engine refused a resource: a check failure, or an invoke no provider serves."""
 
 
 @dataclass
@@ -114,6 +119,16 @@ def contains_unknown(value: Any) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class PendingOperation:
+    """An operation the engine recorded before calling the provider and never saw end: a
+    ``creating`` one stays in every later state until a refresh clears it (snapshot.go)."""
+
+    urn: str
+    type: str
+    inputs: dict[str, Any] = field(repr=False)
+
+
 class Deployment:
     """One run: the prior state in, the new state, the steps and the stack outputs out."""
 
@@ -123,15 +138,20 @@ class Deployment:
         config: dict[str, str],
         project: str,
         preview: bool,
+        pending: tuple[PendingOperation, ...] = (),
+        interrupt_after_create: str | None = None,
     ) -> None:
         self.prior = prior
         self.config = config
         self.project = project
         self.preview = preview
+        self.pending = list(pending)  # carried over from the last run, and this run's own
+        self.interrupt_after_create = interrupt_after_create
         self.state: dict[str, ResourceState] = {}
         self.steps: list[Step] = []
         self.stack_outputs: struct_pb2.Struct | None = None
-        self.registered: set[str] = set()  # every URN the program declared in this run
+        self.registered: set[str] = set()  # every old URN the program declared in this run
+        self.deleted: set[str] = set()  # old URNs deleted and gone from the state
         self._providers: dict[str, ResourceProvider] = {}
         self._replaced: list[ResourceState] = []
         self._lock = threading.Lock()
@@ -153,24 +173,41 @@ class Deployment:
 
     def register(self, urn: str, request: Any) -> tuple[str, dict[str, Any], frozenset[str]]:
         """(id, outputs, secret output names) the program gets for this registration."""
-        with self._lock:
-            self.registered.add(urn)
+        options = Options.of(request)
+        old = self._old(urn, options)
         news, secret_inputs = unwrap_secrets(from_grpc(request.object))
         secret = frozenset(request.additionalSecretOutputs) | secret_inputs
-        old = self.prior.get(urn)
+        refuse_import(request, options, PROVIDER_KEY in news)
+        if old is not None:
+            news = without_ignored_changes(news, old.raw_inputs, options.ignore_changes)
         if PROVIDER_KEY not in news:
-            return self._echo(urn, request, news, secret, old)
+            return self._echo(urn, request, news, secret, old, options)
         provider = self.provider(news[PROVIDER_KEY])
         checked = self._check(provider, request, old.raw_inputs if old else {}, news)
         if old is None:
-            return self._create(urn, request, provider, checked, secret)
+            return self._create(urn, request, provider, checked, secret, options)
         diff = provider.diff(old.id, over_grpc(old.raw_outputs), checked)
-        changed = diff.changes if diff.changes is not None else checked != old.raw_inputs
+        if diff.changes is not None:
+            changed = diff.changes
+        else:  # DIFF_UNKNOWN: the engine diffs the inputs itself (diffResource)
+            ignored = without_ignored_changes(checked, old.raw_inputs, options.ignore_changes)
+            changed = ignored != old.raw_inputs
+        if old.pending_replacement or (changed and diff.replaces):
+            return self._replace(urn, request, provider, old, diff, news, secret, options)
         if not changed:
-            return self._keep(urn, request, old, "same")
-        if diff.replaces:
-            return self._replace(urn, request, provider, old, diff, news, secret)
-        return self._update(urn, request, provider, old, checked, secret)
+            return self._keep(urn, request, old, options)
+        return self._update(urn, request, provider, old, checked, secret, options)
+
+    def _old(self, urn: str, options: Options) -> ResourceState | None:
+        """``getOldResource``: the old state under this URN, else under its first alias."""
+        with self._lock:
+            for candidate in (urn, *options.aliases):
+                old = self.prior.get(candidate)
+                if old is not None and candidate not in self.registered:
+                    self.registered.add(candidate)
+                    return old
+            self.registered.add(urn)
+            return None
 
     def _check(
         self, provider: ResourceProvider, request: Any, olds: dict[str, Any], news: dict[str, Any]
@@ -188,16 +225,39 @@ class Deployment:
         provider: ResourceProvider,
         checked: dict[str, Any],
         secret: frozenset[str],
+        options: Options,
         op: str = "create",
         replaces: list[str] | None = None,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
         self._step(request, op, replaces)
         if self.preview:
             return "", checked, secret
-        created = provider.create(checked)
+        created = self._apply_create(urn, request, provider, checked)
         outputs = over_grpc({**(created.outs or {}), PROVIDER_KEY: checked[PROVIDER_KEY]})
-        self._save(urn, request, created.id, checked, outputs, secret)
+        self._save(urn, request, created.id, checked, outputs, secret, options)
         return created.id, outputs, secret
+
+    def _apply_create(
+        self, urn: str, request: Any, provider: ResourceProvider, checked: dict[str, Any]
+    ) -> Any:
+        """``doCreate``: a pending ``creating`` operation is recorded before Create and
+        completed when it returns, failed or not; a run killed in between keeps it."""
+        operation = PendingOperation(urn, "creating", checked)
+        with self._lock:
+            self.pending.append(operation)
+        try:
+            created = provider.create(checked)
+        except Exception:
+            self.pending.remove(operation)
+            raise
+        if request.name == self.interrupt_after_create:
+            raise StackInterrupted(
+                f"the run was interrupted after the provider created {urn} and before the "
+                "engine saved it: the state keeps a pending create"
+            )
+        with self._lock:
+            self.pending.remove(operation)
+        return created
 
     def _update(
         self,
@@ -207,13 +267,14 @@ class Deployment:
         old: ResourceState,
         checked: dict[str, Any],
         secret: frozenset[str],
+        options: Options,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
         self._step(request, "update")
         if self.preview:
             return old.id, checked, secret
         updated = provider.update(old.id, over_grpc(old.raw_outputs), checked)
         outputs = over_grpc({**(updated.outs or {}), PROVIDER_KEY: checked[PROVIDER_KEY]})
-        self._save(urn, request, old.id, checked, outputs, secret)
+        self._save(urn, request, old.id, checked, outputs, secret, options)
         return old.id, outputs, secret
 
     def _replace(
@@ -225,22 +286,75 @@ class Deployment:
         diff: Any,
         news: dict[str, Any],
         secret: frozenset[str],
+        options: Options,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
-        # The engine checks a replacement again with no olds: it is a new resource.
+        """``continueStepsFromDiff``: refused for a protected resource; a second Check with no
+        olds; then delete-before-replace (the option overrides the provider's answer) deletes
+        the old and its dependents that would be replaced first, or the old goes at the end."""
+        if options.protect and old.protect:
+            raise protected_replace(urn)
         checked = self._check(provider, request, {}, news)
-        if not self.preview:
-            if diff.delete_before_replace:
-                provider.delete(old.id, over_grpc(old.raw_outputs))
+        delete_first = diff.delete_before_replace
+        if options.delete_before_replace is not None:
+            delete_first = options.delete_before_replace
+        if not self.preview and not old.pending_replacement:
+            if delete_first:
+                self._delete_before_replace(old)
             else:
                 self._replaced.append(old)
-        return self._create(urn, request, provider, checked, secret, "replace", diff.replaces)
+        return self._create(
+            urn, request, provider, checked, secret, options, "replace", diff.replaces
+        )
+
+    def _delete_before_replace(self, root: ResourceState) -> None:
+        """Delete the dependents that would be replaced (reverse order), then the old itself;
+        each is kept in the state marked pending replacement once its Delete succeeded."""
+        for dependent in reversed(self._dependents_replaced_with(root)):
+            if dependent.protect:
+                raise protected_replace(dependent.urn)
+            self._delete(dependent, replacing=True)
+            self._mark_pending_replacement(dependent)
+        self._delete(root, replacing=True)
+        self._mark_pending_replacement(root)
+
+    def _dependents_replaced_with(self, root: ResourceState) -> list[ResourceState]:
+        """``calculateDependentReplacements``: every later resource of the old state whose inputs
+        come from one being replaced, asked Diff with those inputs unknown; replaced if the
+        provider says so. Resources this run already registered cannot depend on the root."""
+        replaced, found = {root.urn}, []
+        for state in self.prior.values():
+            if state.urn in self.registered or state.external:
+                continue
+            hit = [name for name, urns in state.dependencies.items() if replaced & set(urns)]
+            if not hit or PROVIDER_KEY not in state.raw_outputs:
+                continue
+            made_unknown = {name: SdkUnknown() for name in hit}  # type: ignore[no-untyped-call]
+            unknown = {**state.raw_inputs, **made_unknown}
+            provider = self.provider(state.raw_outputs[PROVIDER_KEY])
+            if provider.diff(state.id, over_grpc(state.raw_outputs), over_grpc(unknown)).replaces:
+                replaced.add(state.urn)
+                found.append(state)
+        return found
+
+    def _mark_pending_replacement(self, old: ResourceState) -> None:
+        with self._lock:
+            self.state.setdefault(old.urn, replace(old, pending_replacement=True))
 
     def _keep(
-        self, urn: str, request: Any, old: ResourceState, op: str
+        self, urn: str, request: Any, old: ResourceState, options: Options
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
-        self._step(request, op)
+        """A SameStep: the old id and outputs, under this run's URN and options."""
+        self._step(request, "same")
+        kept = replace(
+            old,
+            urn=urn,
+            name=request.name,
+            protect=options.protect,
+            retain_on_delete=options.retain_on_delete,
+            dependencies=options.property_dependencies,
+        )
         with self._lock:
-            self.state[urn] = old
+            self.state[urn] = kept
         return old.id, old.raw_outputs, old.secret_outputs
 
     def _echo(
@@ -250,14 +364,15 @@ class Deployment:
         news: dict[str, Any],
         secret: frozenset[str],
         old: ResourceState | None,
+        options: Options,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
         """A resource of another provider: its inputs are its outputs, its id its name."""
         if old is not None and old.raw_inputs == news:
-            return self._keep(urn, request, old, "same")
+            return self._keep(urn, request, old, options)
         self._step(request, "create" if old is None else "update")
         if self.preview or contains_unknown(news):
             return (old.id if old else ""), news, secret
-        self._save(urn, request, f"{request.name}-id", news, news, secret)
+        self._save(urn, request, f"{request.name}-id", news, news, secret, options)
         return f"{request.name}-id", news, secret
 
     def read(self, urn: str, request: Any) -> tuple[dict[str, Any], frozenset[str]]:
@@ -273,7 +388,7 @@ class Deployment:
         outputs = over_grpc({**(result.outs or {}), PROVIDER_KEY: props[PROVIDER_KEY]})
         secret = frozenset(request.additionalSecretOutputs)
         self._step(request, "read")
-        self._save(urn, request, request.id, props, outputs, secret, external=True)
+        self._save(urn, request, request.id, props, outputs, secret, None, external=True)
         return outputs, secret
 
     def _step(self, request: Any, op: str, replaces: list[str] | None = None) -> None:
@@ -288,11 +403,19 @@ class Deployment:
         inputs: dict[str, Any],
         outputs: dict[str, Any],
         secret: frozenset[str],
+        options: Options | None,
         external: bool = False,
     ) -> None:
         state = ResourceState(
             urn, request.type, request.name, id_, inputs, outputs, secret, external
         )
+        if options is not None:
+            state = replace(
+                state,
+                protect=options.protect,
+                retain_on_delete=options.retain_on_delete,
+                dependencies=options.property_dependencies,
+            )
         with self._lock:
             self.state[urn] = state
 
@@ -301,24 +424,38 @@ class Deployment:
     def finish(self) -> None:
         """Delete what was replaced, then what the program no longer declares (newest first)."""
         gone = [s for urn, s in self.prior.items() if urn not in self.registered and not s.external]
-        for old in [*self._replaced, *reversed(gone)]:
-            if old in gone:
-                self.steps.append(Step(old.name, old.type, "delete"))
+        for old in self._replaced:
+            if not self.preview:
+                self._delete(old, replacing=True)
+        for old in reversed(gone):
+            self.steps.append(Step(old.name, old.type, "delete"))
             if self.preview:
+                if old.protect:  # DeleteStep.Apply refuses before it looks at DryRun
+                    raise protected_delete(old.urn)
                 continue
-            if PROVIDER_KEY in old.raw_outputs:
-                provider = self.provider(old.raw_outputs[PROVIDER_KEY])
-                provider.delete(old.id, over_grpc(old.raw_outputs))
+            self._delete(old, replacing=False)
+            self.deleted.add(old.urn)
+
+    def _delete(self, old: ResourceState, replacing: bool) -> None:
+        """``DeleteStep.Apply``: a protected resource is refused (unless it is being replaced:
+        that was checked before); a retained one, or one a delete-before-replace already
+        deleted, leaves the state with no Delete."""
+        if old.protect and not replacing:
+            raise protected_delete(old.urn)
+        if old.retain_on_delete or old.pending_replacement or PROVIDER_KEY not in old.raw_outputs:
+            return
+        provider = self.provider(old.raw_outputs[PROVIDER_KEY])
+        provider.delete(old.id, over_grpc(old.raw_outputs))
 
     def refresh(self) -> None:
         """``pulumi refresh``: Read(id, old outputs) of every resource, without the program.
 
         An empty id drops the resource; otherwise the answer becomes its outputs, and its
-        ``ReadResult.inputs`` (SDK 3.216 and later) its inputs. Resources of other providers
-        are kept as they are.
+        ``ReadResult.inputs`` (SDK 3.216 and later) its inputs. Resources of other providers,
+        and those pending replacement (``RefreshStep.Apply``), are kept as they are.
         """
         for urn, old in self.prior.items():
-            if PROVIDER_KEY not in old.raw_outputs:
+            if PROVIDER_KEY not in old.raw_outputs or old.pending_replacement:
                 self.state[urn] = old
                 continue
             pickled = old.raw_outputs[PROVIDER_KEY]
@@ -342,7 +479,8 @@ class Deployment:
             return dict(self.prior)
         if completed:
             return dict(self.state)
-        return {**self.prior, **self.state}
+        merged = {**self.prior, **self.state}
+        return {urn: state for urn, state in merged.items() if urn not in self.deleted}
 
 
 class _NoInvokes(Mocks):

@@ -17,7 +17,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,13 @@ from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 
-from pairing_provider.testing.engine import Deployment, DeploymentMonitor, Step, from_grpc
+from pairing_provider.testing.engine import (
+    Deployment,
+    DeploymentMonitor,
+    PendingOperation,
+    Step,
+    from_grpc,
+)
 from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 
 Program = Callable[[], Any] | str | os.PathLike[str]
@@ -41,6 +47,7 @@ class RunResult:
     steps: list[Step]
     resources: list[ResourceState]  # the stack's state after the run
     requests: list[dict[str, Any]]  # the PCE requests made during the run
+    warnings: list[str] = field(default_factory=list)  # what the engine would warn about
 
     def resource(self, name: str, type_: str | None = None) -> ResourceState:
         """The resource named ``name`` (of type ``type_``, e.g. ``"PairingKey"``, when two
@@ -90,6 +97,8 @@ class Stack:
         }
         self.secrets = frozenset(_qualified(key, self.project) for key in secrets)
         self.state: dict[str, ResourceState] = {}
+        # Pending operations of interrupted runs, kept in every later state (snapshot.go).
+        self.pending_operations: tuple[PendingOperation, ...] = ()
         self._request_log = request_log or list
         self._saved_config = dict(self.config)  # what the state holds: set by each up
         self._outputs: dict[str, Any] = {}
@@ -101,15 +110,26 @@ class Stack:
         if secret:
             self.secrets = self.secrets | {qualified}
 
-    def up(self) -> RunResult:
-        return self._run(preview=False)
+    def up(self, *, interrupt_after_create: str | None = None) -> RunResult:
+        """``pulumi up``. ``interrupt_after_create="web"`` plays a run killed once the provider
+        created ``web`` and before the engine saved it: :class:`StackInterrupted` is raised and
+        the state keeps a pending create (``pending_operations``)."""
+        return self._run(preview=False, interrupt_after_create=interrupt_after_create)
 
     def preview(self) -> RunResult:
         return self._run(preview=True)
 
-    def refresh(self) -> RunResult:
-        """``pulumi refresh``: the state read back from the PCE (drift, deletions)."""
-        return self._without_program(Deployment.refresh)
+    def refresh(self, *, clear_pending_creates: bool = False) -> RunResult:
+        """``pulumi refresh``: the state read back from the PCE (drift, deletions).
+
+        Pending creates stay unless ``clear_pending_creates=True`` (``pulumi refresh
+        --clear-pending-creates``); ``--import-pending-creates`` is not modelled."""
+        result = self._without_program(Deployment.refresh)
+        if clear_pending_creates:
+            self.pending_operations = tuple(
+                op for op in self.pending_operations if op.type != "creating"
+            )
+        return result
 
     def destroy(self) -> RunResult:
         """``pulumi destroy``: every resource the stack created deleted, newest first."""
@@ -119,8 +139,16 @@ class Stack:
         """The state of the resource named ``name`` (and of type ``type_``, if given)."""
         return find_resource(list(self.state.values()), name, type_)
 
-    def _run(self, preview: bool) -> RunResult:
-        deployment = Deployment(self.state, self.config, self.project, preview)
+    def _run(self, preview: bool, interrupt_after_create: str | None = None) -> RunResult:
+        warnings = pending_operations_warning(self.pending_operations)
+        deployment = Deployment(
+            self.state,
+            self.config,
+            self.project,
+            preview,
+            self.pending_operations,
+            interrupt_after_create,
+        )
         logged = len(self._request_log())
         completed = False
         try:
@@ -132,6 +160,8 @@ class Stack:
         finally:
             pulumi.runtime.set_all_config({}, [])
             self.state = deployment.final_state(completed)
+            if not preview:
+                self.pending_operations = tuple(deployment.pending)
         outputs = _stack_outputs(deployment)
         if not preview:
             self._saved_config, self._outputs = dict(self.config), outputs
@@ -140,6 +170,7 @@ class Stack:
             steps=list(deployment.steps),
             resources=list(self.state.values()),
             requests=self._request_log()[logged:],
+            warnings=warnings,
         )
 
     def _without_program(self, action: Callable[[Deployment], None]) -> RunResult:
@@ -184,6 +215,21 @@ class Stack:
         finally:
             os.chdir(cwd)
             sys.path[:] = path
+
+
+def pending_operations_warning(pending: tuple[PendingOperation, ...]) -> list[str]:
+    """What ``reportPendingOperations`` (deployment_executor.go) prints at the start of a
+    preview or an up whose state holds pending operations."""
+    if not pending:
+        return []
+    listed = "".join(f"  * {op.urn}, interrupted while {op.type}\n" for op in pending)
+    return [
+        f"Attempting to deploy or update resources with {len(pending)} pending operations "
+        f"from previous deployment.\n{listed}These resources are in an unknown state because "
+        "the Pulumi CLI was interrupted while waiting for changes to these resources to "
+        "complete. [...] Note that `pulumi refresh` will need to be run interactively to "
+        "clear pending CREATE operations."
+    ]
 
 
 def find_resource(
