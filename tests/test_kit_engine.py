@@ -219,3 +219,15 @@ def test_an_interrupted_create_is_a_pending_create_until_cleared(pce: PCE) -> No
 
 def cfg(key: str) -> str:
     return pulumi.Config().require(key)
+
+
+def test_pacing_is_off_against_the_kits_simulator_unless_it_enforces_a_rate_limit(
+    pce: PCE,
+) -> None:
+    """The provider's default budget (450 a minute, a real PCE's) would make every run past
+    450 requests wait out a minute against a simulator that enforces no limit."""
+    assert pce.stack(lambda: None).config["illumio:maxRequestsPerMinute"] == "1000000"
+    with PCE(rate_limit=5) as limited:
+        assert "illumio:maxRequestsPerMinute" not in limited.stack(lambda: None).config
+    asked = pce.stack(lambda: None, config={"illumio:maxRequestsPerMinute": "60"})
+    assert asked.config["illumio:maxRequestsPerMinute"] == "60"

@@ -24,19 +24,15 @@ Pulumi's own unit-test mocks do.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import dill  # type: ignore[import-untyped]
-from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
+from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.dynamic import CheckResult, Config, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown as SdkUnknown
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
-from pulumi.runtime.proto import resource_pb2
 
 from pairing_provider.testing.options import (
     Options,
@@ -47,86 +43,17 @@ from pairing_provider.testing.options import (
     refuse_import,
     without_ignored_changes,
 )
+from pairing_provider.testing.records import PendingOperation, Step
 from pairing_provider.testing.values import ResourceState
+from pairing_provider.testing.wire import (
+    PROVIDER_KEY,
+    contains_unknown,
+    from_grpc,
+    over_grpc,
+    unwrap_secrets,
+)
 
-PROVIDER_KEY = "__provider"
 STACK_TYPE = "pulumi:pulumi:Stack"
-SECRET = {rpc._special_sig_key: rpc._special_secret_sig}
-
-
-@dataclass
-class Step:
-    """What one run did (or, in a preview, would do) to one resource."""
-
-    name: str
-    type: str
-    op: str  # create, update, replace, delete, same, read
-    replaces: list[str] = field(default_factory=list)
-
-
-def to_grpc(values: dict[str, Any]) -> struct_pb2.Struct:
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(rpc.serialize_properties(values, {}))
-    finally:
-        loop.close()
-
-
-def from_grpc(struct: struct_pb2.Struct) -> dict[str, Any]:
-    values = rpc.deserialize_properties(struct, True)
-    assert isinstance(values, dict)
-    return values
-
-
-def over_grpc(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` as they arrive on the other side of a gRPC call."""
-    return from_grpc(to_grpc(values))
-
-
-def unwrap_secrets(values: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
-    """Plain values, and the top-level names that held a secret anywhere inside."""
-    plain, secret = {}, set()
-    for name, value in values.items():
-        plain[name], held = _unwrap(value)
-        if held:
-            secret.add(name)
-    return plain, frozenset(secret)
-
-
-def _unwrap(value: Any) -> tuple[Any, bool]:
-    if rpc.is_rpc_secret(value):
-        return _unwrap(rpc.unwrap_rpc_secret(value))[0], True
-    if isinstance(value, dict):
-        pairs = {key: _unwrap(item) for key, item in value.items()}
-        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
-    if isinstance(value, list):
-        items = [_unwrap(item) for item in value]
-        return [v for v, _ in items], any(s for _, s in items)
-    return value, False
-
-
-def mark_secrets(values: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
-    return {k: {**SECRET, "value": v} if k in names else v for k, v in values.items()}
-
-
-def contains_unknown(value: Any) -> bool:
-    if isinstance(value, SdkUnknown):
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(item) for item in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(item) for item in value)
-    return False
-
-
-@dataclass(frozen=True)
-class PendingOperation:
-    """An operation the engine recorded before calling the provider and never saw end: a
-    ``creating`` one stays in every later state until a refresh clears it (snapshot.go)."""
-
-    urn: str
-    type: str
-    inputs: dict[str, Any] = field(repr=False)
 
 
 class Deployment:
@@ -345,14 +272,7 @@ class Deployment:
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
         """A SameStep: the old id and outputs, under this run's URN and options."""
         self._step(request, "same")
-        kept = replace(
-            old,
-            urn=urn,
-            name=request.name,
-            protect=options.protect,
-            retain_on_delete=options.retain_on_delete,
-            dependencies=options.property_dependencies,
-        )
+        kept = options.kept_by(replace(old, urn=urn, name=request.name))
         with self._lock:
             self.state[urn] = kept
         return old.id, old.raw_outputs, old.secret_outputs
@@ -410,12 +330,7 @@ class Deployment:
             urn, request.type, request.name, id_, inputs, outputs, secret, external
         )
         if options is not None:
-            state = replace(
-                state,
-                protect=options.protect,
-                retain_on_delete=options.retain_on_delete,
-                dependencies=options.property_dependencies,
-            )
+            state = options.kept_by(state)
         with self._lock:
             self.state[urn] = state
 
@@ -481,40 +396,3 @@ class Deployment:
             return dict(self.state)
         merged = {**self.prior, **self.state}
         return {urn: state for urn, state in merged.items() if urn not in self.deleted}
-
-
-class _NoInvokes(Mocks):
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        raise AssertionError("the monitor registers resources itself")
-
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], None]:
-        raise StackError(f"no provider serves the invoke {args.token} in this test kit")
-
-
-class DeploymentMonitor(MockMonitor):
-    """What the SDK talks to during a run (``pulumi.runtime.set_mocks(monitor=...)``)."""
-
-    def __init__(self, deployment: Deployment) -> None:
-        super().__init__(_NoInvokes())
-        self.deployment = deployment
-
-    def RegisterResource(self, request: Any) -> Any:
-        urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type == STACK_TYPE or not request.custom:
-            return resource_pb2.RegisterResourceResponse(urn=urn)
-        id_, outputs, secret = self.deployment.register(urn, request)
-        return resource_pb2.RegisterResourceResponse(
-            urn=urn, id=id_, object=to_grpc(mark_secrets(outputs, secret))
-        )
-
-    def ReadResource(self, request: Any) -> Any:
-        urn = self.make_urn(request.parent, request.type, request.name)
-        outputs, secret = self.deployment.read(urn, request)
-        return resource_pb2.ReadResourceResponse(
-            urn=urn, properties=to_grpc(mark_secrets(outputs, secret))
-        )
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        if request.urn.split("::")[2] == STACK_TYPE:
-            self.deployment.stack_outputs = request.outputs
-        return empty_pb2.Empty()

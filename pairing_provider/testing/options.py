@@ -10,10 +10,12 @@ as the engine would is refused with a :class:`StackError` that says so, never ap
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pulumi import get_project, get_stack
+
+from pairing_provider.testing.values import ResourceState
 
 
 class StackError(Exception):
@@ -61,6 +63,15 @@ class Options:
             property_dependencies={
                 name: tuple(deps.urns) for name, deps in request.propertyDependencies.items()
             },
+        )
+
+    def kept_by(self, state: ResourceState) -> ResourceState:
+        """``state`` with the options the engine saves in it (the new registration's)."""
+        return replace(
+            state,
+            protect=self.protect,
+            retain_on_delete=self.retain_on_delete,
+            dependencies=self.property_dependencies,
         )
 
 

@@ -26,14 +26,11 @@ from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 
-from pairing_provider.testing.engine import (
-    Deployment,
-    DeploymentMonitor,
-    PendingOperation,
-    Step,
-    from_grpc,
-)
+from pairing_provider.testing.engine import Deployment
+from pairing_provider.testing.monitor import DeploymentMonitor
+from pairing_provider.testing.records import PendingOperation, Step
 from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
+from pairing_provider.testing.wire import from_grpc
 
 Program = Callable[[], Any] | str | os.PathLike[str]
 NO_CHANGE = ("same", "read")
