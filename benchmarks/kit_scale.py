@@ -1,10 +1,10 @@
-"""``stack.up()`` of N profile+key pairs through the test kit and through the gRPC path.
+"""``stack.up()`` of N profile+key pairs through the test kit, providers in-process and over gRPC.
 
-The same program, on a fresh simulator each: the kit (``pairing_provider.testing``, providers
-in-process) and the repository's gRPC harness (``tests/engine_program.py``: the SDK's monitor
-in this process, the providers in a ``python -m pulumi.dynamic`` child). Pacing off in both
-(the kit's default against its own simulator). Run: ``venv/bin/python -m benchmarks.kit_scale
-100 300 500``; prints a Markdown table.
+The same program on the same engine imitation (``pairing_provider.testing``), on a fresh
+simulator each: its default in-process provider channel, and its gRPC channel (the providers in
+a ``python -m pulumi.dynamic`` child, started by the run as the engine starts it). Pacing off in
+both (the kit's default against its own simulator). Run: ``venv/bin/python -m
+benchmarks.kit_scale 100 300 500``; prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from pairing_provider.testing import PCE
-from pairing_provider.testing.pce import UNPACED
+from pairing_provider.testing.channels import ChannelFactory, over_grpc_process
 
 PROGRAM = """
 import pulumi
@@ -26,33 +26,14 @@ for i in range(int(pulumi.Config().require("pairs"))):
 """
 
 
-def kit_seconds(program: Path, pairs: int) -> float:
+def up_seconds(program: Path, pairs: int, channels: ChannelFactory | None) -> float:
     with PCE() as pce:
-        stack = pce.stack(program.parent, project="bench", config={"pairs": str(pairs)})
+        config = {"pairs": str(pairs)}
+        stack = pce.stack(program.parent, project="bench", config=config, channels=channels)
         start = time.perf_counter()
         up = stack.up()
         elapsed = time.perf_counter() - start
         assert len(up.steps) == 2 * pairs and len(pce.requests) == 2 * pairs
-    return elapsed
-
-
-def grpc_seconds(program: Path, pairs: int) -> float:
-    from tests.engine import Engine
-    from tests.engine_program import run_program
-    from tests.engine_stack import Stack
-
-    with PCE() as pce, Engine() as engine:
-        config = {**pce.stack_config, "illumio:maxRequestsPerMinute": str(UNPACED)}
-        engine.configure(config, secret_keys={"illumio:apiKeySecret"})
-        start = time.perf_counter()
-        run = run_program(
-            Stack(engine, project="bench"),
-            program,
-            preview=False,
-            config={"bench:pairs": str(pairs)},
-        )
-        elapsed = time.perf_counter() - start
-        assert len(run.steps) == 2 * pairs
     return elapsed
 
 
@@ -63,7 +44,8 @@ def main(argv: list[str]) -> int:
         program = Path(directory) / "__main__.py"
         program.write_text(PROGRAM, encoding="utf-8")
         for pairs in sizes:
-            kit, grpc = kit_seconds(program, pairs), grpc_seconds(program, pairs)
+            kit = up_seconds(program, pairs, None)
+            grpc = up_seconds(program, pairs, over_grpc_process())
             print(f"| {pairs} | {kit:.1f} | {grpc:.1f} | {kit / grpc:.2f}x |", flush=True)
     return 0
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 import textwrap
@@ -30,6 +31,10 @@ _REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(_REPO_ROOT) not in sys.path:  # pytest's rootdir-less import mode only adds tests/
     sys.path.insert(0, str(_REPO_ROOT))
 
+from pairing_provider.testing import UNKNOWN as KIT_UNKNOWN  # noqa: E402
+from pairing_provider.testing import RunResult  # noqa: E402
+from pairing_provider.testing import Stack as KitStack  # noqa: E402
+from pairing_provider.testing.channels import over_grpc_process  # noqa: E402
 from tests.engine import (  # noqa: E402
     DEFAULT_URN,
     UNKNOWN,
@@ -43,7 +48,6 @@ from tests.engine import (  # noqa: E402
     serialized,
     unwrap,
 )
-from tests.engine_program import ProgramResult, run_program  # noqa: E402
 from tests.engine_stack import ProtectedError, Run, Stack, Step  # noqa: E402
 from tests.fixtures_engine.echo_provider import EchoProvider  # noqa: E402
 from tests.fixtures_engine.recording_provider import (  # noqa: E402
@@ -598,34 +602,44 @@ def test_protect_refuses_replacement_and_destroy(
 PAIR_PROGRAM = Path(__file__).resolve().parent / "fixtures_engine" / "pair_program.py"
 
 
-def pair_program(stack: Stack, *, preview: bool, kind: str, size: int) -> ProgramResult:
-    config = {"proj:kind": kind, "proj:size": str(size)}
-    return run_program(stack, PAIR_PROGRAM, preview=preview, config=config)
+def pair_program(stack: KitStack, *, preview: bool, kind: str, size: int) -> RunResult:
+    stack.set_config("kind", kind)
+    stack.set_config("size", str(size))
+    return stack.preview() if preview else stack.up()
+
+
+def ops(result: RunResult) -> tuple[str, str]:
+    by_name = {step.name: step.op for step in result.steps}
+    return by_name["a"], by_name["b"]
 
 
 def test_a_real_program_previews_and_updates_through_the_sequences(
-    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+    stack: Stack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
+    """The kit's engine (pairing_provider.testing) runs the program, over gRPC to the provider
+    process, as the engine runs it."""
+    program = lambda: runpy.run_path(str(PAIR_PROGRAM), run_name="__main__")  # noqa: E731
+    stack = KitStack(program, project="proj", channels=over_grpc_process(engine))
     first = pair_program(stack, preview=False, kind="x", size=1)
-    a, b = stack.state("a"), stack.state("b")
-    assert (first.op("a"), first.op("b")) == ("create", "create")
+    a, b = stack.resource("a"), stack.resource("b")
+    assert ops(first) == ("create", "create")
     assert b.inputs["parent"] == a.id and b.inputs["parent_serial"] == a.outputs["serial"]
-    assert first.exports == {"a_id": a.id, "b_parent": a.id}
+    assert first.outputs == {"a_id": a.id, "b_parent": a.id}
     calls()
 
     update = pair_program(stack, preview=True, kind="x", size=2)
     b_check = [c for c in calls() if c["method"] == "check"][1]
     # a's id and inputs are known during its update's preview; its other outputs are not.
     assert b_check["news"] == {"name": "b", "parent": a.id, "size": 2.0, "parent_serial": U}
-    assert (update.op("a"), update.op("b")) == ("update", "update")
-    assert update.exports == {"a_id": a.id, "b_parent": a.id}
+    assert ops(update) == ("update", "update")
+    assert update.outputs == {"a_id": a.id, "b_parent": a.id}
 
     replace = pair_program(stack, preview=True, kind="y", size=1)
     b_check = [c for c in calls() if c["method"] == "check"][2]  # after a's second Check
     assert b_check["news"]["parent"] == U
-    assert (replace.op("a"), replace.op("b")) == ("replace", "update")
-    assert replace.exports == {"a_id": UNKNOWN, "b_parent": UNKNOWN}
-    assert stack.state("a") == a  # previews change nothing
+    assert ops(replace) == ("replace", "update")
+    assert replace.outputs == {"a_id": KIT_UNKNOWN, "b_parent": KIT_UNKNOWN}
+    assert stack.resource("a") == a  # previews change nothing
 
     done = pair_program(stack, preview=False, kind="y", size=1)
     assert [c["method"] for c in calls()] == [
@@ -638,4 +652,5 @@ def test_a_real_program_previews_and_updates_through_the_sequences(
         "update",
         "delete",
     ]
-    assert done.deleted == [a.urn] and done.exports["a_id"] == stack.state("a").id != a.id
+    assert done.changes == {"a": "replace", "b": "update"}  # and the old a deleted: above
+    assert done.outputs["a_id"] == stack.resource("a").id != a.id

@@ -18,9 +18,9 @@ from conftest import issued_codes, stack_config
 from pairing_provider.client import PCEClient
 from pairing_provider.key import SECRET_OUTPUTS
 from pairing_provider.simulator import Simulator
-from tests.engine import UNKNOWN, Engine
-from tests.engine_program import ProgramResult, run_program
-from tests.engine_stack import Stack
+from pairing_provider.testing import UNKNOWN, RunResult, Stack
+from pairing_provider.testing.channels import over_grpc_process
+from tests.engine import Engine
 from tests.pulumi_mocks import ProviderBackedMocks, RecordingMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +79,19 @@ def run_fleet(config: dict[str, str]) -> None:
     """Run examples/fleet as ``pulumi up`` would, with this stack config (``rotation`` etc.)."""
     pulumi.runtime.set_all_config({f"{PROJECT}:{key}": value for key, value in config.items()})
     runpy.run_path(str(FLEET / "__main__.py"), run_name="__main__")
+
+
+def grpc_stack(engine: Engine, simulator: Simulator, program: Path, **config: str) -> Stack:
+    """A kit stack of ``program`` whose providers run in the shared provider process, over
+    gRPC, as the engine runs them."""
+    return Stack(
+        program,
+        config={**stack_config(simulator), **config},
+        secrets=("illumio:apiKeySecret",),
+        project=PROJECT,
+        request_log=simulator.requests,
+        channels=over_grpc_process(engine),
+    )
 
 
 def seed(client: PCEClient) -> dict[tuple[str, str], str]:
@@ -214,17 +227,16 @@ def test_preview_workflow_steps() -> None:
 
 
 def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
-    engine: Engine, client: PCEClient
+    engine: Engine, client: PCEClient, simulator: Simulator
 ) -> None:
     """The example program run as `pulumi up` then `pulumi preview` would run it, with the real
-    provider process behind it (tests/engine_program.py)."""
+    provider process behind it (the kit's engine over gRPC)."""
     seed(client)
-    stack = Stack(engine, project=PROJECT)
-    program = FLEET / "__main__.py"
+    stack = grpc_stack(engine, simulator, FLEET)
 
-    def run(preview: bool, rotation: str) -> ProgramResult:
-        config = {f"{PROJECT}:rotation": rotation}
-        return run_program(stack, program, preview=preview, config=config)
+    def run(preview: bool, rotation: str) -> RunResult:
+        stack.set_config("rotation", rotation)
+        return stack.preview() if preview else stack.up()
 
     created = run(False, "2026-11")
     names = ["prod", "staging", "prod-key", "staging-key"]
@@ -242,28 +254,30 @@ def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
         "staging-key": "replace",
     }
     # What `pulumi preview` shows for the exports: the hrefs known, the new codes not yet.
-    assert rotated.exports["prod_profile_href"] == stack.state("prod").id
-    assert rotated.exports["prod_activation_code"] == UNKNOWN
-    assert rotated.deleted == [] and sorted(stack.names()) == sorted(names)  # nothing changed
+    assert rotated.outputs["prod_profile_href"] == stack.resource("prod").id
+    assert rotated.outputs["prod_activation_code"] is UNKNOWN
+    names_in_state = [state.name for state in stack.state.values()]
+    assert "delete" not in rotated.changes.values() and sorted(names_in_state) == sorted(names)
 
 
 def test_fleet_preview_of_a_profile_edit_shows_its_key_unchanged(
-    engine: Engine, client: PCEClient, tmp_path: Path
+    engine: Engine, client: PCEClient, simulator: Simulator, tmp_path: Path
 ) -> None:
     """The pull-request use: a description edit previews as a profile update and nothing
     else; the keys are not replaced (they are wired with pairing_profile=, whose id stays known
     in a preview). `up` then updates only the profiles."""
     seed(client)
-    stack = Stack(engine, project=PROJECT)
     original = (FLEET / "__main__.py").read_text(encoding="utf-8")
     edited = tmp_path / "__main__.py"
     edited.write_text(original.replace("console edits get reverted", "edits reverted"), "utf-8")
     assert edited.read_text(encoding="utf-8") != original
-    config = {f"{PROJECT}:rotation": "2026-11"}
+    stack = grpc_stack(engine, simulator, FLEET / "__main__.py", rotation="2026-11")
 
-    run_program(stack, FLEET / "__main__.py", preview=False, config=config)
-    preview = run_program(stack, edited, preview=True, config=config)
-    applied = run_program(stack, edited, preview=False, config=config)
+    stack.up()
+    stack.program = edited  # the pull request's program, on the same stack
+    stack.directory = tmp_path
+    preview = stack.preview()
+    applied = stack.up()
 
     expected = {"prod": "update", "staging": "update", "prod-key": "same", "staging-key": "same"}
     assert {s.name: s.op for s in preview.steps} == expected
@@ -284,19 +298,16 @@ def test_a_ven_type_change_replaces_the_profile_deleting_first(
     engine: Engine, simulator: Simulator, tmp_path: Path
 ) -> None:
     """Through the engine's sequences: the preview says replace, and up deletes the old
-    profile before it creates the new one of the same name (the PCE refuses two). (A key of
-    the profile is replaced with it: its diff sees the profile's id unknown; the harness does
-    not model the engine's delete-before-replace cascade through dependents.)"""
+    profile before it creates the new one of the same name (the PCE refuses two)."""
     program = tmp_path / "__main__.py"
     program.write_text(VEN_TYPE_PROGRAM, encoding="utf-8")
-    stack = Stack(engine, project=PROJECT)
-    first = run_program(stack, program, preview=False, config={f"{PROJECT}:ven_type": "server"})
-    old = first.exports["href"]
+    stack = grpc_stack(engine, simulator, program, ven_type="server")
+    old = stack.up().outputs["href"]
     simulator.clear_requests()
-    endpoint = {f"{PROJECT}:ven_type": "endpoint"}
+    stack.set_config("ven_type", "endpoint")
 
-    preview = run_program(stack, program, preview=True, config=endpoint)
-    applied = run_program(stack, program, preview=False, config=endpoint)
+    preview = stack.preview()
+    applied = stack.up()
 
     assert {s.name: s.op for s in preview.steps} == {"web": "replace"}
     assert {s.name: s.op for s in applied.steps} == {"web": "replace"}
@@ -305,7 +316,7 @@ def test_a_ven_type_change_replaces_the_profile_deleting_first(
         ("DELETE", f"/api/v2{old}"),
         ("POST", "/api/v2/orgs/1/pairing_profiles"),
     ]
-    new = applied.exports["href"]
+    new = applied.outputs["href"]
     assert new != old
     [post] = [r for r in simulator.requests() if r["path"] == "/api/v2/orgs/1/pairing_profiles"]
     assert post["body"]["ven_type"] == "endpoint"  # set at creation, the only place it can be

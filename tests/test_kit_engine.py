@@ -190,7 +190,7 @@ def test_a_failed_delete_before_replace_is_recreated_by_the_next_up(pce: PCE) ->
 def test_an_interrupted_create_is_a_pending_create_until_cleared(pce: PCE) -> None:
     """``SnapshotManager.doCreate`` (pkg/backend/snapshot.go) records a pending ``creating``
     operation before Create; a killed run keeps it, every later snapshot carries it, and
-    ``reportPendingOperations`` (deployment_executor.go) warns on each up until
+    ``printPendingOperationsWarning`` (deployment_executor.go) warns on each up until
     ``pulumi refresh --clear-pending-creates``."""
     adopt = {"on": False}
     stack = pce.stack(lambda: profile(adopt_existing=adopt["on"]))
@@ -210,6 +210,7 @@ def test_an_interrupted_create_is_a_pending_create_until_cleared(pce: PCE) -> No
     up = stack.up()  # step 2: adopt it
 
     assert up.resource("web").id == made["href"]
+    assert stack.preview().warnings == []  # an up warns, a preview does not
     (warning,) = up.warnings
     assert "1 pending operations" in warning and "web, interrupted while creating" in warning
     stack.refresh(clear_pending_creates=True)  # step 3

@@ -24,16 +24,14 @@ Pulumi's own unit-test mocks do.
 
 from __future__ import annotations
 
-import base64
 import threading
 from dataclasses import replace
 from typing import Any
 
-import dill  # type: ignore[import-untyped]
 from google.protobuf import struct_pb2  # type: ignore[import-untyped]
-from pulumi.dynamic import CheckResult, Config, ConfigureRequest, ResourceProvider
 from pulumi.output import Unknown as SdkUnknown
 
+from pairing_provider.testing.channels import Channels, ProviderChannel
 from pairing_provider.testing.options import (
     Options,
     StackError,
@@ -49,7 +47,6 @@ from pairing_provider.testing.wire import (
     PROVIDER_KEY,
     contains_unknown,
     from_grpc,
-    over_grpc,
     unwrap_secrets,
 )
 
@@ -62,15 +59,13 @@ class Deployment:
     def __init__(
         self,
         prior: dict[str, ResourceState],
-        config: dict[str, str],
-        project: str,
+        channels: Channels,
         preview: bool,
         pending: tuple[PendingOperation, ...] = (),
         interrupt_after_create: str | None = None,
     ) -> None:
         self.prior = prior
-        self.config = config
-        self.project = project
+        self.channels = channels
         self.preview = preview
         self.pending = list(pending)  # carried over from the last run, and this run's own
         self.interrupt_after_create = interrupt_after_create
@@ -79,22 +74,8 @@ class Deployment:
         self.stack_outputs: struct_pb2.Struct | None = None
         self.registered: set[str] = set()  # every old URN the program declared in this run
         self.deleted: set[str] = set()  # old URNs deleted and gone from the state
-        self._providers: dict[str, ResourceProvider] = {}
         self._replaced: list[ResourceState] = []
         self._lock = threading.Lock()
-
-    # --- providers --------------------------------------------------------------------------
-
-    def provider(self, pickled: str) -> ResourceProvider:
-        """One configured provider per pickled class per run: a fresh provider process."""
-        with self._lock:
-            provider = self._providers.get(pickled)
-            if provider is None:
-                # The provider comes from the program's own registration (as for the engine).
-                provider = dill.loads(base64.b64decode(pickled))  # noqa: S301
-                provider.configure(ConfigureRequest(Config(dict(self.config), self.project)))
-                self._providers[pickled] = provider
-            return provider
 
     # --- registrations ----------------------------------------------------------------------
 
@@ -107,13 +88,13 @@ class Deployment:
         refuse_import(request, options, PROVIDER_KEY in news)
         if old is not None:
             news = without_ignored_changes(news, old.raw_inputs, options.ignore_changes)
-        if PROVIDER_KEY not in news:
+        provider = self.channels.for_resource(request.type, news)
+        if provider is None:
             return self._echo(urn, request, news, secret, old, options)
-        provider = self.provider(news[PROVIDER_KEY])
-        checked = self._check(provider, request, old.raw_inputs if old else {}, news)
+        checked = self._check(provider, urn, request, old.raw_inputs if old else {}, news)
         if old is None:
             return self._create(urn, request, provider, checked, secret, options)
-        diff = provider.diff(old.id, over_grpc(old.raw_outputs), checked)
+        diff = provider.diff(urn, old.id, old.raw_outputs, checked)
         if diff.changes is not None:
             changed = diff.changes
         else:  # DIFF_UNKNOWN: the engine diffs the inputs itself (diffResource)
@@ -137,19 +118,24 @@ class Deployment:
             return None
 
     def _check(
-        self, provider: ResourceProvider, request: Any, olds: dict[str, Any], news: dict[str, Any]
+        self,
+        provider: ProviderChannel,
+        urn: str,
+        request: Any,
+        olds: dict[str, Any],
+        news: dict[str, Any],
     ) -> dict[str, Any]:
-        result: CheckResult = provider.check(over_grpc(olds), news)
+        result = provider.check(urn, olds, news)
         if result.failures:
-            reasons = "; ".join(failure.reason for failure in result.failures)
+            reasons = "; ".join(result.failures)
             raise StackError(f"{request.type} {request.name!r}: check failed: {reasons}")
-        return over_grpc({**result.inputs, PROVIDER_KEY: news[PROVIDER_KEY]})
+        return result.inputs
 
     def _create(
         self,
         urn: str,
         request: Any,
-        provider: ResourceProvider,
+        provider: ProviderChannel,
         checked: dict[str, Any],
         secret: frozenset[str],
         options: Options,
@@ -159,21 +145,20 @@ class Deployment:
         self._step(request, op, replaces)
         if self.preview:
             return "", checked, secret
-        created = self._apply_create(urn, request, provider, checked)
-        outputs = over_grpc({**(created.outs or {}), PROVIDER_KEY: checked[PROVIDER_KEY]})
-        self._save(urn, request, created.id, checked, outputs, secret, options)
-        return created.id, outputs, secret
+        id_, outputs = self._apply_create(urn, request, provider, checked)
+        self._save(urn, request, id_, checked, outputs, secret, options)
+        return id_, outputs, secret
 
     def _apply_create(
-        self, urn: str, request: Any, provider: ResourceProvider, checked: dict[str, Any]
-    ) -> Any:
+        self, urn: str, request: Any, provider: ProviderChannel, checked: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         """``doCreate``: a pending ``creating`` operation is recorded before Create and
         completed when it returns, failed or not; a run killed in between keeps it."""
         operation = PendingOperation(urn, "creating", checked)
         with self._lock:
             self.pending.append(operation)
         try:
-            created = provider.create(checked)
+            created = provider.create(urn, checked)
         except Exception:
             self.pending.remove(operation)
             raise
@@ -190,7 +175,7 @@ class Deployment:
         self,
         urn: str,
         request: Any,
-        provider: ResourceProvider,
+        provider: ProviderChannel,
         old: ResourceState,
         checked: dict[str, Any],
         secret: frozenset[str],
@@ -199,8 +184,7 @@ class Deployment:
         self._step(request, "update")
         if self.preview:
             return old.id, checked, secret
-        updated = provider.update(old.id, over_grpc(old.raw_outputs), checked)
-        outputs = over_grpc({**(updated.outs or {}), PROVIDER_KEY: checked[PROVIDER_KEY]})
+        outputs = provider.update(urn, old.id, old.raw_outputs, checked)
         self._save(urn, request, old.id, checked, outputs, secret, options)
         return old.id, outputs, secret
 
@@ -208,7 +192,7 @@ class Deployment:
         self,
         urn: str,
         request: Any,
-        provider: ResourceProvider,
+        provider: ProviderChannel,
         old: ResourceState,
         diff: Any,
         news: dict[str, Any],
@@ -220,7 +204,7 @@ class Deployment:
         the old and its dependents that would be replaced first, or the old goes at the end."""
         if options.protect and old.protect:
             raise protected_replace(urn)
-        checked = self._check(provider, request, {}, news)
+        checked = self._check(provider, urn, request, {}, news)
         delete_first = diff.delete_before_replace
         if options.delete_before_replace is not None:
             delete_first = options.delete_before_replace
@@ -253,12 +237,12 @@ class Deployment:
             if state.urn in self.registered or state.external:
                 continue
             hit = [name for name, urns in state.dependencies.items() if replaced & set(urns)]
-            if not hit or PROVIDER_KEY not in state.raw_outputs:
+            provider = self.channels.for_resource(state.type, state.raw_outputs)
+            if not hit or provider is None:
                 continue
             made_unknown = {name: SdkUnknown() for name in hit}  # type: ignore[no-untyped-call]
             unknown = {**state.raw_inputs, **made_unknown}
-            provider = self.provider(state.raw_outputs[PROVIDER_KEY])
-            if provider.diff(state.id, over_grpc(state.raw_outputs), over_grpc(unknown)).replaces:
+            if provider.diff(state.urn, state.id, state.raw_outputs, unknown).replaces:
                 replaced.add(state.urn)
                 found.append(state)
         return found
@@ -300,12 +284,13 @@ class Deployment:
         with self._lock:
             self.registered.add(urn)
         props = from_grpc(request.properties)
-        provider = self.provider(props[PROVIDER_KEY])
-        result = provider.read(request.id, props)
+        provider = self.channels.for_resource(request.type, props)
+        if provider is None:
+            raise StackError(f"{request.type} {request.name!r}: no provider serves a get here")
         # As the engine: the resource keeps the id asked for, even when the answer has none
         # (it fails a get only when outputs are absent, and the dynamic server always adds
         # __provider), so a get of a missing object gets no other outputs.
-        outputs = over_grpc({**(result.outs or {}), PROVIDER_KEY: props[PROVIDER_KEY]})
+        outputs = provider.read(urn, request.id, props, props).outputs
         secret = frozenset(request.additionalSecretOutputs)
         self._step(request, "read")
         self._save(urn, request, request.id, props, outputs, secret, None, external=True)
@@ -357,10 +342,10 @@ class Deployment:
         deleted, leaves the state with no Delete."""
         if old.protect and not replacing:
             raise protected_delete(old.urn)
-        if old.retain_on_delete or old.pending_replacement or PROVIDER_KEY not in old.raw_outputs:
+        provider = self.channels.for_resource(old.type, old.raw_outputs)
+        if old.retain_on_delete or old.pending_replacement or provider is None:
             return
-        provider = self.provider(old.raw_outputs[PROVIDER_KEY])
-        provider.delete(old.id, over_grpc(old.raw_outputs))
+        provider.delete(old.urn, old.id, old.raw_outputs)
 
     def refresh(self) -> None:
         """``pulumi refresh``: Read(id, old outputs) of every resource, without the program.
@@ -370,19 +355,16 @@ class Deployment:
         and those pending replacement (``RefreshStep.Apply``), are kept as they are.
         """
         for urn, old in self.prior.items():
-            if PROVIDER_KEY not in old.raw_outputs or old.pending_replacement:
+            provider = self.channels.for_resource(old.type, old.raw_outputs)
+            if provider is None or old.pending_replacement:
                 self.state[urn] = old
                 continue
-            pickled = old.raw_outputs[PROVIDER_KEY]
-            result = self.provider(pickled).read(old.id, over_grpc(old.raw_outputs))
+            result = provider.read(urn, old.id, old.raw_outputs, old.raw_inputs)
             if not result.id:
                 self.steps.append(Step(old.name, old.type, "delete"))
                 continue
-            outputs = over_grpc({**(result.outs or {}), PROVIDER_KEY: pickled})
-            given = getattr(result, "inputs", None)
-            inputs = (
-                old.raw_inputs if given is None else over_grpc({**given, PROVIDER_KEY: pickled})
-            )
+            outputs = result.outputs
+            inputs = old.raw_inputs if result.inputs is None else result.inputs
             same = outputs == old.raw_outputs and inputs == old.raw_inputs
             self.steps.append(Step(old.name, old.type, "same" if same else "update"))
             self.state[urn] = replace(old, id=result.id, raw_inputs=inputs, raw_outputs=outputs)

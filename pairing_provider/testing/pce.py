@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pairing_provider.simulator import Simulator
 
 if TYPE_CHECKING:
+    from pairing_provider.testing.channels import ChannelFactory
     from pairing_provider.testing.stack import Program, Stack
 
 API_KEY_USERNAME = "api_0123456789ab"
@@ -165,6 +166,7 @@ class PCE:
         secrets: tuple[str, ...] = (),
         project: str | None = None,
         stack: str = "test",
+        channels: ChannelFactory | None = None,
     ) -> Stack:
         """A stack of ``program`` (a function, a project directory or its ``__main__.py``)
         whose providers talk to this PCE; ``config`` as ``pulumi config set`` takes it (a key
@@ -179,6 +181,7 @@ class PCE:
             project=project,
             stack=stack,
             request_log=self._request_log,
+            **({"channels": channels} if channels else {}),
         )
 
     def _request_log(self) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 
+from pairing_provider.testing.channels import ChannelFactory, Channels, in_process
 from pairing_provider.testing.engine import Deployment
 from pairing_provider.testing.monitor import DeploymentMonitor
 from pairing_provider.testing.records import PendingOperation, Step
@@ -84,6 +85,7 @@ class Stack:
         project: str | None = None,
         stack: str = "test",
         request_log: Callable[[], list[dict[str, Any]]] | None = None,
+        channels: ChannelFactory = in_process,
     ) -> None:
         self.program = program
         self.directory, project_file = _project_files(program)
@@ -97,6 +99,7 @@ class Stack:
         # Pending operations of interrupted runs, kept in every later state (snapshot.go).
         self.pending_operations: tuple[PendingOperation, ...] = ()
         self._request_log = request_log or list
+        self._channels = channels  # how providers are reached: in-process, or over gRPC
         self._saved_config = dict(self.config)  # what the state holds: set by each up
         self._outputs: dict[str, Any] = {}
 
@@ -137,28 +140,24 @@ class Stack:
         return find_resource(list(self.state.values()), name, type_)
 
     def _run(self, preview: bool, interrupt_after_create: str | None = None) -> RunResult:
-        warnings = pending_operations_warning(self.pending_operations)
-        deployment = Deployment(
-            self.state,
-            self.config,
-            self.project,
-            preview,
-            self.pending_operations,
-            interrupt_after_create,
-        )
+        warnings = [] if preview else pending_operations_warning(self.pending_operations)
         logged = len(self._request_log())
         completed = False
-        try:
-            with _fresh_provider_process(), _event_loop() as loop, self._inside_project():
-                _install_mocks(deployment, self, preview)
-                loop.run_until_complete(pulumi.runtime.run_in_stack(self._main))
-                deployment.finish()
-                completed = True
-        finally:
-            pulumi.runtime.set_all_config({}, [])
-            self.state = deployment.final_state(completed)
-            if not preview:
-                self.pending_operations = tuple(deployment.pending)
+        with self._provider_channels(self.config) as channels:
+            deployment = Deployment(
+                self.state, channels, preview, self.pending_operations, interrupt_after_create
+            )
+            try:
+                with _event_loop() as loop, self._inside_project():
+                    _install_mocks(deployment, self, preview)
+                    loop.run_until_complete(pulumi.runtime.run_in_stack(self._main))
+                    deployment.finish()
+                    completed = True
+            finally:
+                pulumi.runtime.set_all_config({}, [])
+                self.state = deployment.final_state(completed)
+                if not preview:
+                    self.pending_operations = tuple(deployment.pending)
         outputs = _stack_outputs(deployment)
         if not preview:
             self._saved_config, self._outputs = dict(self.config), outputs
@@ -173,15 +172,15 @@ class Stack:
     def _without_program(self, action: Callable[[Deployment], None]) -> RunResult:
         """Refresh and destroy run without the program, with the config the last ``up`` saved
         in the state (as the engine configures providers for them)."""
-        deployment = Deployment(self.state, self._saved_config, self.project, preview=False)
         logged = len(self._request_log())
         completed = False
-        try:
-            with _fresh_provider_process():
+        with self._provider_channels(self._saved_config) as channels:
+            deployment = Deployment(self.state, channels, preview=False)
+            try:
                 action(deployment)
                 completed = True
-        finally:
-            self.state = deployment.final_state(completed)
+            finally:
+                self.state = deployment.final_state(completed)
         if not self.state:
             self._outputs = {}
         return RunResult(
@@ -197,6 +196,19 @@ class Stack:
         assert self.directory is not None
         runpy.run_path(str(self.directory / "__main__.py"), run_name="__main__")
         return None
+
+    @contextmanager
+    def _provider_channels(self, config: dict[str, str]) -> Iterator[Channels]:
+        """The engine starts a new provider process for every run: the in-process provider
+        forgets the process-wide caches (label listing, refresh snapshot) of earlier runs."""
+        from pairing_provider.client import reset_connections
+
+        reset_connections()
+        channels = self._channels(config, self.secrets, self.project)
+        try:
+            yield channels
+        finally:
+            channels.close()
 
     @contextmanager
     def _inside_project(self) -> Iterator[None]:
@@ -215,8 +227,8 @@ class Stack:
 
 
 def pending_operations_warning(pending: tuple[PendingOperation, ...]) -> list[str]:
-    """What ``reportPendingOperations`` (deployment_executor.go) prints at the start of a
-    preview or an up whose state holds pending operations."""
+    """What ``printPendingOperationsWarning`` (deployment_executor.go) prints at the start of an
+    up (not a preview) whose state holds pending operations."""
     if not pending:
         return []
     listed = "".join(f"  * {op.urn}, interrupted while {op.type}\n" for op in pending)
@@ -294,16 +306,6 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
         task.cancel()
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-
-
-@contextmanager
-def _fresh_provider_process() -> Iterator[None]:
-    """The engine starts a new provider process for every run: forget the process-wide
-    caches (label listing, refresh snapshot) a previous run in this process left behind."""
-    from pairing_provider.client import reset_connections
-
-    reset_connections()
-    yield
 
 
 def _stack_outputs(deployment: Deployment) -> dict[str, Any]:
