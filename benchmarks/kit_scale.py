@@ -14,9 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.report import Goal, Section, Table
+from benchmarks.scale import Scale
 from pairing_provider.testing import PCE
 from pairing_provider.testing.channels import ChannelFactory, over_grpc_process
 
+TITLE = "7. Test kit: `stack.up()` of N profile+key pairs"
 PROGRAM = """
 import pulumi
 from pairing_provider import PairingKey, PairingProfile
@@ -35,6 +38,38 @@ def up_seconds(program: Path, pairs: int, channels: ChannelFactory | None) -> fl
         elapsed = time.perf_counter() - start
         assert len(up.steps) == 2 * pairs and len(pce.requests) == 2 * pairs
     return elapsed
+
+
+def measure_kit_scale(scale: Scale) -> Section:
+    """Section 7: the kit's ``up`` of N pairs in-process against the same over gRPC."""
+    table = Table(
+        "kit",
+        f"{TITLE}, seconds",
+        ["pairs", "in-process s", "over gRPC s", "in-process / gRPC"],
+        notes=[
+            "The same program on the same engine imitation: its default in-process provider "
+            "channel, and its gRPC channel to a `python -m pulumi.dynamic` child started by the "
+            "run. Pacing off in both (the kit's default against its own simulator). Both rows "
+            "share the SDK's own wait loop, which grows faster than N in either."
+        ],
+    )
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as directory:
+        program = Path(directory) / "__main__.py"
+        program.write_text(PROGRAM, encoding="utf-8")
+        for pairs in scale.kit_pairs:
+            kit = up_seconds(program, pairs, None)
+            grpc = up_seconds(program, pairs, over_grpc_process())
+            worst = max(worst, kit / grpc)
+            table.add(pairs, f"{kit:.1f}", f"{grpc:.1f}", f"{kit / grpc:.2f}x")
+    largest = scale.kit_pairs[-1]
+    goal = Goal(
+        f"test kit `up` of {largest} profile+key pairs vs over gRPC",
+        "≤ 3x",
+        f"{worst:.2f}x at most",
+        worst <= 3,
+    )
+    return Section(tables=[table], goals=[goal])
 
 
 def main(argv: list[str]) -> int:

@@ -57,7 +57,8 @@ session (per xdist worker) and empties its process-wide state before each test
 you mean to break.
 
 Whole engine operations (preview, up, replacement, refresh, ``get``, destroy), chained the way
-the engine chains these calls over a stack's state, are in ``tests/engine_stack.py``.
+the engine chains these calls over a stack's state, are played by the test kit's engine
+(``pairing_provider.testing``; over gRPC with ``channels.over_grpc_process``).
 """
 
 from __future__ import annotations
@@ -311,24 +312,18 @@ class Engine(DynamicProviderProcess):
             env,
             start_timeout=start_timeout,
             pythonpath=[REPO_ROOT, *extra_pythonpath],
+            record_requests=record_requests,
         )
         self.keep_provider_key = keep_provider_key
         self.call_timeout = call_timeout
-        self.record_requests = record_requests
-        self.requests: list[tuple[str, Any]] = []
-        """With ``record_requests``, every request sent as ``(method, protobuf message)``: what
-        went on the wire, including fields the Python dynamic server never hands the provider
-        (``old_inputs``)."""
 
     # -- helpers -----------------------------------------------------------------------------
 
     serialized = staticmethod(serialized)
 
     def _call(self, method: str, request: Any) -> Any:
-        if self.record_requests:
-            self.requests.append((method, request))
         try:
-            return getattr(self.stub, method)(request, timeout=self.call_timeout)
+            return self.call(method, request, self.call_timeout)
         except grpc.RpcError as err:
             code = err.code() if isinstance(err, grpc.Call) else grpc.StatusCode.UNKNOWN
             details = (err.details() if isinstance(err, grpc.Call) else str(err)) or ""
@@ -506,7 +501,7 @@ class Engine(DynamicProviderProcess):
         """``Read(properties=old outputs, inputs=old inputs)`` -> ``(id, outs, inputs)``.
 
         On refresh the engine sends both. On a ``get`` it sends the get's inputs (just
-        ``__provider``) as both (``ReadStep.Apply``); ``Run.get`` in ``tests/engine_stack.py``
+        ``__provider``) as both (``ReadStep.Apply``); the kit's engine
         does that. With ``props={}`` nothing is sent in ``properties``, and SDK 3.272's server
         then looks for ``__provider`` in ``inputs``.
         """

@@ -34,6 +34,8 @@ from pairing_provider.testing.options import StackError
 from pairing_provider.testing.process import DynamicProviderProcess
 from pairing_provider.testing.wire import PROVIDER_KEY, SECRET, from_grpc, over_grpc, to_grpc
 
+Bag = dict[str, Any]  # a property bag as the state holds it
+
 
 @dataclass(frozen=True)
 class Checked:
@@ -60,7 +62,9 @@ class ProviderChannel(Protocol):
 
     def check(self, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked: ...
 
-    def diff(self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diffed: ...
+    def diff(
+        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
+    ) -> Diffed: ...
 
     def create(self, urn: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]: ...
 
@@ -69,10 +73,10 @@ class ProviderChannel(Protocol):
     ) -> ReadAnswer: ...
 
     def update(
-        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any]
+        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
     ) -> dict[str, Any]: ...
 
-    def delete(self, urn: str, id_: str, props: dict[str, Any]) -> None: ...
+    def delete(self, urn: str, id_: str, props: dict[str, Any], old_inputs: Bag) -> None: ...
 
     def close(self) -> None: ...
 
@@ -122,7 +126,10 @@ class InProcessChannel:
         inputs = over_grpc({**result.inputs, PROVIDER_KEY: news[PROVIDER_KEY]})
         return Checked(inputs, [failure.reason for failure in result.failures or []])
 
-    def diff(self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diffed:
+    def diff(
+        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
+    ) -> Diffed:
+        # The dynamic server hands the provider no old inputs (nor does it here).
         result = self._provider(news).diff(id_, over_grpc(olds), over_grpc(news))
         replaces = list(result.replaces or [])
         return Diffed(result.changes, replaces, bool(result.delete_before_replace))
@@ -139,12 +146,12 @@ class InProcessChannel:
         return ReadAnswer(result.id or "", self._with_provider(result.outs, props), new_inputs)
 
     def update(
-        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any]
+        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
     ) -> dict[str, Any]:
         updated = self._provider(news).update(id_, over_grpc(olds), over_grpc(news))
         return self._with_provider(updated.outs, news)
 
-    def delete(self, urn: str, id_: str, props: dict[str, Any]) -> None:
+    def delete(self, urn: str, id_: str, props: dict[str, Any], old_inputs: Bag) -> None:
         self._provider(props).delete(id_, over_grpc(props))
 
     def close(self) -> None:
@@ -187,7 +194,7 @@ class GrpcChannel:
 
     def _call(self, method: str, request: Any) -> Any:
         try:
-            return getattr(self.process.stub, method)(request, timeout=self._timeout)
+            return self.process.call(method, request, self._timeout)
         except grpc.RpcError as err:
             details = err.details() if isinstance(err, grpc.Call) else str(err)
             last = [line for line in (details or "").splitlines() if line.strip()][-1:]
@@ -205,9 +212,15 @@ class GrpcChannel:
         response = self._call("Check", request)
         return Checked(from_grpc(response.inputs), [f.reason for f in response.failures])
 
-    def diff(self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diffed:
+    def diff(
+        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
+    ) -> Diffed:
         request = provider_pb2.DiffRequest(
-            **self._names(urn), id=id_, olds=to_grpc(olds), news=to_grpc(news)
+            **self._names(urn),
+            id=id_,
+            olds=to_grpc(olds),
+            news=to_grpc(news),
+            old_inputs=to_grpc(old_inputs),
         )
         response = self._call("Diff", request)
         changes = {
@@ -230,15 +243,21 @@ class GrpcChannel:
         return ReadAnswer(response.id, from_grpc(response.properties), new_inputs)
 
     def update(
-        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any]
+        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
     ) -> dict[str, Any]:
         request = provider_pb2.UpdateRequest(
-            **self._names(urn), id=id_, olds=to_grpc(olds), news=to_grpc(news)
+            **self._names(urn),
+            id=id_,
+            olds=to_grpc(olds),
+            news=to_grpc(news),
+            old_inputs=to_grpc(old_inputs),
         )
         return from_grpc(self._call("Update", request).properties)
 
-    def delete(self, urn: str, id_: str, props: dict[str, Any]) -> None:
-        request = provider_pb2.DeleteRequest(**self._names(urn), id=id_, properties=to_grpc(props))
+    def delete(self, urn: str, id_: str, props: dict[str, Any], old_inputs: Bag) -> None:
+        request = provider_pb2.DeleteRequest(
+            **self._names(urn), id=id_, properties=to_grpc(props), old_inputs=to_grpc(old_inputs)
+        )
         self._call("Delete", request)
 
     def close(self) -> None:

@@ -94,7 +94,7 @@ class Deployment:
         checked = self._check(provider, urn, request, old.raw_inputs if old else {}, news)
         if old is None:
             return self._create(urn, request, provider, checked, secret, options)
-        diff = provider.diff(urn, old.id, old.raw_outputs, checked)
+        diff = provider.diff(urn, old.id, old.raw_outputs, checked, old.raw_inputs)
         if diff.changes is not None:
             changed = diff.changes
         else:  # DIFF_UNKNOWN: the engine diffs the inputs itself (diffResource)
@@ -184,7 +184,7 @@ class Deployment:
         self._step(request, "update")
         if self.preview:
             return old.id, checked, secret
-        outputs = provider.update(urn, old.id, old.raw_outputs, checked)
+        outputs = provider.update(urn, old.id, old.raw_outputs, checked, old.raw_inputs)
         self._save(urn, request, old.id, checked, outputs, secret, options)
         return old.id, outputs, secret
 
@@ -242,7 +242,8 @@ class Deployment:
                 continue
             made_unknown = {name: SdkUnknown() for name in hit}  # type: ignore[no-untyped-call]
             unknown = {**state.raw_inputs, **made_unknown}
-            if provider.diff(state.urn, state.id, state.raw_outputs, unknown).replaces:
+            diff = provider.diff(state.urn, state.id, state.raw_outputs, unknown, state.raw_inputs)
+            if diff.replaces:
                 replaced.add(state.urn)
                 found.append(state)
         return found
@@ -283,7 +284,8 @@ class Deployment:
         """``Resource.get``: Read(id, properties = inputs = the get's inputs)."""
         with self._lock:
             self.registered.add(urn)
-        props = from_grpc(request.properties)
+        # The dynamic server accepts no secrets: the engine hands it the get's inputs plain.
+        props = unwrap_secrets(from_grpc(request.properties))[0]
         provider = self.channels.for_resource(request.type, props)
         if provider is None:
             raise StackError(f"{request.type} {request.name!r}: no provider serves a get here")
@@ -345,7 +347,7 @@ class Deployment:
         provider = self.channels.for_resource(old.type, old.raw_outputs)
         if old.retain_on_delete or old.pending_replacement or provider is None:
             return
-        provider.delete(old.urn, old.id, old.raw_outputs)
+        provider.delete(old.urn, old.id, old.raw_outputs, old.raw_inputs)
 
     def refresh(self) -> None:
         """``pulumi refresh``: Read(id, old outputs) of every resource, without the program.
@@ -365,6 +367,8 @@ class Deployment:
                 continue
             outputs = result.outputs
             inputs = old.raw_inputs if result.inputs is None else result.inputs
+            # For display only, the inverse of an up's diff: the refreshed state as the olds.
+            provider.diff(urn, result.id, outputs, old.raw_inputs, inputs)
             same = outputs == old.raw_outputs and inputs == old.raw_inputs
             self.steps.append(Step(old.name, old.type, "same" if same else "update"))
             self.state[urn] = replace(old, id=result.id, raw_inputs=inputs, raw_outputs=outputs)

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import grpc  # type: ignore[import-untyped]
 from pulumi.runtime.proto import provider_pb2_grpc
@@ -37,10 +37,12 @@ class DynamicProviderProcess:
         *,
         start_timeout: float = 30.0,
         pythonpath: Iterable[str | os.PathLike[str]] = (),
+        record_requests: bool = False,
     ) -> None:
         """Configure, but do not start, the child: in ``cwd`` (default: this directory), with
         ``env`` over ``os.environ`` and ``pythonpath`` in front of ``PYTHONPATH`` (where
-        provider classes pickled by reference must import from)."""
+        provider classes pickled by reference must import from). ``record_requests`` keeps
+        every request :meth:`call` sends in :attr:`requests`."""
         self.cwd = Path(cwd) if cwd is not None else Path.cwd()
         self.start_timeout = start_timeout
         self.port: int | None = None
@@ -60,6 +62,11 @@ class DynamicProviderProcess:
         self._stdout_lines: list[str] = []
         self._stdout_thread: threading.Thread | None = None
         self._port_ready = threading.Event()
+        self.record_requests = record_requests
+        self.requests: list[tuple[str, Any]] = []
+        """With ``record_requests``, every request sent as ``(method, protobuf message)``: what
+        went on the wire, including fields the Python dynamic server never hands the provider
+        (``old_inputs``)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -181,3 +188,9 @@ class DynamicProviderProcess:
         if self._stub is None:
             raise RuntimeError("the provider process is not started")
         return self._stub
+
+    def call(self, method: str, request: Any, timeout: float) -> Any:
+        """One gRPC call (``method`` of the ResourceProvider service), recorded if asked."""
+        if self.record_requests:
+            self.requests.append((method, request))
+        return getattr(self.stub, method)(request, timeout=timeout)
