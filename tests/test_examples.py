@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
-import runpy
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,14 +11,13 @@ import pulumi
 import pytest
 import yaml
 
-from conftest import issued_codes, stack_config
+from conftest import issued_codes, kit_stack
 from pairing_provider.client import PCEClient
 from pairing_provider.key import SECRET_OUTPUTS
 from pairing_provider.simulator import Simulator
-from pairing_provider.testing import UNKNOWN, RunResult, Stack
+from pairing_provider.testing import UNKNOWN, RunResult, Secret, Stack
 from pairing_provider.testing.channels import over_grpc_process
 from tests.engine import Engine
-from tests.pulumi_mocks import ProviderBackedMocks, RecordingMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 FLEET = ROOT / "examples" / "fleet"
@@ -47,51 +43,20 @@ def load_seed_labels() -> ModuleType:
 seed_labels = load_seed_labels()
 
 
-def resolve(output: pulumi.Output[Any]) -> Any:
-    """An output's value (secrecy is the engine's doing: see the registration requests)."""
-    return asyncio.get_event_loop().run_until_complete(output.future())
-
-
-@pytest.fixture
-def monitor(simulator: Simulator) -> Iterator[RecordingMonitor]:
-    mocks = ProviderBackedMocks(stack_config(simulator))
-    recording = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="dev", preview=False, monitor=recording)
-    yield recording
-    pulumi.runtime.set_all_config({})  # the stack config below must not leak into other tests
-
-
-@pytest.fixture
-def exports(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """What the program passes to ``pulumi.export``, by name."""
-    recorded: dict[str, Any] = {}
-    real_export = pulumi.export
-
-    def export(name: str, value: Any) -> None:
-        recorded[name] = value
-        real_export(name, value)
-
-    monkeypatch.setattr(pulumi, "export", export)
-    return recorded
-
-
-def run_fleet(config: dict[str, str]) -> None:
-    """Run examples/fleet as ``pulumi up`` would, with this stack config (``rotation`` etc.)."""
-    pulumi.runtime.set_all_config({f"{PROJECT}:{key}": value for key, value in config.items()})
-    runpy.run_path(str(FLEET / "__main__.py"), run_name="__main__")
+def fleet_up(simulator: Simulator, **config: str) -> RunResult:
+    """``pulumi up`` of examples/fleet with this stack config (``rotation`` etc.), on the kit."""
+    return kit_stack(simulator, FLEET, project=PROJECT, config=config).up()
 
 
 def grpc_stack(engine: Engine, simulator: Simulator, program: Path, **config: str) -> Stack:
     """A kit stack of ``program`` whose providers run in the shared provider process, over
     gRPC, as the engine runs them."""
-    return Stack(
-        program,
-        config={**stack_config(simulator), **config},
-        secrets=("illumio:apiKeySecret",),
-        project=PROJECT,
-        request_log=simulator.requests,
-        channels=over_grpc_process(engine),
-    )
+    channels = over_grpc_process(engine)
+    return kit_stack(simulator, program, project=PROJECT, config=config, channels=channels)
+
+
+def shown(value: Any) -> Any:
+    return value.value if isinstance(value, Secret) else value
 
 
 def seed(client: PCEClient) -> dict[tuple[str, str], str]:
@@ -101,20 +66,18 @@ def seed(client: PCEClient) -> dict[tuple[str, str], str]:
 
 
 def test_fleet_exports_profiles_secret_codes_and_cloud_init(
-    monitor: RecordingMonitor,
-    exports: dict[str, Any],
-    client: PCEClient,
-    simulator: Simulator,
+    client: PCEClient, simulator: Simulator
 ) -> None:
     labels = seed(client)
-    run_fleet({"rotation": "2026-11"})
+    up = fleet_up(simulator, rotation="2026-11")
+    exports = up.outputs
 
     assert set(exports) == {
         f"{env}_{name}"
         for env in ENVIRONMENTS
         for name in ("profile_href", "key_expires_at", "activation_code", "cloud_init")
     }
-    resolved = {name: resolve(output) for name, output in exports.items()}
+    resolved = {name: shown(output) for name, output in exports.items()}
     codes = issued_codes(simulator)
     for env, (mode, lifespan, uses) in ENVIRONMENTS.items():
         href = resolved[f"{env}_profile_href"]
@@ -124,10 +87,10 @@ def test_fleet_exports_profiles_secret_codes_and_cloud_init(
         assert code in codes
         # The exported code and user-data are outputs the key asks the engine to keep secret
         # (the engine marks them: docs/pulumi-engine.md, "Secrets"); the profile asks none.
-        key_request = monitor.registration(KEY_TYPE, f"{env}-key")
+        key_request = up.registration(f"{env}-key", KEY_TYPE)
         assert list(key_request.additionalSecretOutputs) == SECRET_OUTPUTS
         assert {"activation_code", "cloud_init"} <= set(SECRET_OUTPUTS)
-        assert list(monitor.registration(PROFILE_TYPE, env).additionalSecretOutputs) == []
+        assert list(up.registration(env, PROFILE_TYPE).additionalSecretOutputs) == []
 
         profile = client.get_pairing_profile(href)
         assert profile["name"] == f"storefront-{env}"
@@ -156,25 +119,24 @@ def test_fleet_exports_profiles_secret_codes_and_cloud_init(
 
 
 def test_rotation_comes_from_stack_config_with_per_environment_override(
-    monitor: RecordingMonitor, exports: dict[str, Any], client: PCEClient
+    client: PCEClient, simulator: Simulator
 ) -> None:
     seed(client)
-    run_fleet({"rotation": "2026-11", "rotation-prod": "2026-11-leak"})
-    resolve(exports["staging_activation_code"])
-    resolve(exports["prod_activation_code"])
+    config = {"rotation": "2026-11", "rotation-prod": "2026-11-leak"}
+    up = fleet_up(simulator, **config)
 
     def triggers(name: str) -> Any:
-        request = monitor.registration(KEY_TYPE, name)
+        request = up.registration(name, KEY_TYPE)
         return pulumi.runtime.rpc.deserialize_properties(request.object)["triggers"]
 
     assert triggers("prod-key") == {"rotation": "2026-11-leak"}
     assert triggers("staging-key") == {"rotation": "2026-11"}
 
 
-def test_fleet_requires_a_rotation_value(monitor: RecordingMonitor, client: PCEClient) -> None:
+def test_fleet_requires_a_rotation_value(client: PCEClient, simulator: Simulator) -> None:
     seed(client)
     with pytest.raises(pulumi.ConfigMissingError, match=f"{PROJECT}:rotation"):
-        run_fleet({})
+        fleet_up(simulator)
 
 
 def test_seed_labels_creates_only_the_missing_ones(client: PCEClient) -> None:

@@ -74,8 +74,13 @@ class Deployment:
         self.stack_outputs: struct_pb2.Struct | None = None
         self.registered: set[str] = set()  # every old URN the program declared in this run
         self.deleted: set[str] = set()  # old URNs deleted and gone from the state
+        self.registrations: list[Any] = []  # the SDK's RegisterResourceRequests, in order
         self._replaced: list[ResourceState] = []
         self._lock = threading.Lock()
+
+    def record(self, request: Any) -> None:
+        with self._lock:
+            self.registrations.append(request)
 
     # --- registrations ----------------------------------------------------------------------
 

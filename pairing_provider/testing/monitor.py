@@ -32,6 +32,7 @@ class DeploymentMonitor(MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == STACK_TYPE or not request.custom:
             return resource_pb2.RegisterResourceResponse(urn=urn)
+        self.deployment.record(request)
         id_, outputs, secret = self.deployment.register(urn, request)
         return resource_pb2.RegisterResourceResponse(
             urn=urn, id=id_, object=to_grpc(mark_secrets(outputs, secret))

@@ -46,11 +46,25 @@ class RunResult:
     resources: list[ResourceState]  # the stack's state after the run
     requests: list[dict[str, Any]]  # the PCE requests made during the run
     warnings: list[str] = field(default_factory=list)  # what the engine would warn about
+    # What the program asked of the engine: the SDK's RegisterResourceRequest of each custom
+    # resource (inputs in ``object``, ``additionalSecretOutputs``, the options), in order.
+    registrations: list[Any] = field(default_factory=list, repr=False)
 
     def resource(self, name: str, type_: str | None = None) -> ResourceState:
         """The resource named ``name`` (of type ``type_``, e.g. ``"PairingKey"``, when two
         resources of different types share the name)."""
         return find_resource(self.resources, name, type_)
+
+    def registration(self, name: str, type_: str | None = None) -> Any:
+        """The registration request of the resource named ``name`` (of type ``type_``)."""
+        found = [
+            request
+            for request in self.registrations
+            if request.name == name and (type_ is None or request.type.endswith(type_))
+        ]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} registrations of {name!r} in this run")
+        return found[0]
 
     @property
     def changes(self) -> dict[str, str]:
@@ -167,6 +181,7 @@ class Stack:
             resources=list(self.state.values()),
             requests=self._request_log()[logged:],
             warnings=warnings,
+            registrations=list(deployment.registrations),
         )
 
     def _without_program(self, action: Callable[[Deployment], None]) -> RunResult:
