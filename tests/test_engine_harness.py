@@ -580,10 +580,7 @@ def test_get_reads_with_only_the_provider_also_in_preview(
         just_provider = {"__provider": serialized(RecordingProvider())}
         assert rpc.deserialize_properties(read.properties) == just_provider
         assert rpc.deserialize_properties(read.inputs) == just_provider
-        # The engine's ReadResourceResponse carries no id (source_eval.go, ReadResource): SDK
-        # 3.272 then keeps the id asked for in an up and leaves it unknown in a preview.
-        id_seen = "thing-7" if operation is up else KIT_UNKNOWN
-        assert (op(result, "found"), result.outputs["found.id"]) == ("read", id_seen)
+        assert (op(result, "found"), result.outputs["found.id"]) == ("read", "thing-7")
         assert result.outputs["found.refreshed"] is True
     assert stack.destroy().resources == []
     assert calls() == []  # a resource read with get is never deleted

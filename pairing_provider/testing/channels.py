@@ -8,7 +8,8 @@ floats, ``None`` dropped), ``__provider`` added to every result of a dynamic pro
 - :class:`InProcessChannel`: the dynamic provider object itself, un-pickled from
   ``__provider`` in this process (fast; the kit's default);
 - :class:`GrpcChannel`: a ``python -u -m pulumi.dynamic`` child called over gRPC, exactly the
-  process the engine starts.
+  process the engine starts (a provider's exception arrives as a :class:`StackError` ending
+  with the server's last traceback line, as the engine prints it).
 
 :class:`Channels` picks the channel of a resource: a dynamic resource (its bag holds
 ``__provider``) goes to the dynamic channel; another provider's face (a native plugin serving

@@ -41,9 +41,13 @@ class DeploymentMonitor(MockMonitor):
     def ReadResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         outputs, secret = self.deployment.read(urn, request)
-        return resource_pb2.ReadResourceResponse(
-            urn=urn, properties=to_grpc(mark_secrets(outputs, secret))
-        )
+        answer = {"urn": urn, "properties": to_grpc(mark_secrets(outputs, secret))}
+        # The id a get asked for, as engines whose ReadResourceResponse has an id field give it
+        # (an SDK that knows the field reads an empty one as unknown in a preview); older
+        # protocols have no such field, and their SDKs keep the id asked for.
+        if "id" in resource_pb2.ReadResourceResponse.DESCRIPTOR.fields_by_name:
+            answer["id"] = request.id
+        return resource_pb2.ReadResourceResponse(**answer)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn.split("::")[2] == STACK_TYPE:
