@@ -650,12 +650,11 @@ def ops(result: RunResult) -> tuple[str, str]:
 
 
 def test_a_real_program_previews_and_updates_through_the_sequences(
-    stack: KitStack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
     """The kit's engine (pairing_provider.testing) runs the program, over gRPC to the provider
     process, as the engine runs it."""
-    program = lambda: runpy.run_path(str(PAIR_PROGRAM), run_name="__main__")  # noqa: E731
-    stack = KitStack(program, project="proj", channels=over_grpc_process(engine))
+    stack.program = lambda: runpy.run_path(str(PAIR_PROGRAM), run_name="__main__")
     first = pair_program(stack, preview=False, kind="x", size=1)
     a, b = stack.resource("a"), stack.resource("b")
     assert ops(first) == ("create", "create")
