@@ -19,6 +19,7 @@ from pathlib import Path
 
 from benchmarks.budget import measure_refresh, measure_requests
 from benchmarks.footprint import measure_footprint
+from benchmarks.kit_scale import measure_kit_scale
 from benchmarks.overhead import measure_overhead
 from benchmarks.pacing import measure_pacing
 from benchmarks.pce import SimulatorProcess
@@ -74,6 +75,7 @@ def sections(scale: Scale, pce: SimulatorProcess) -> list[tuple[str, Callable[[]
         ("refresh", lambda: measure_refresh(pce, scale)),
         ("footprint", lambda: measure_footprint(pce, scale)),
         ("pacing", lambda: measure_pacing(scale)),
+        ("test kit at scale", lambda: measure_kit_scale(scale)),
     ]
 
 

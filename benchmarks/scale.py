@@ -34,6 +34,7 @@ class Scale:
     import_runs: int
     soak_operations: int
     pacing: PacingScale
+    kit_pairs: tuple[int, ...]  # the test kit's up, in-process and over gRPC
 
 
 FULL = Scale(
@@ -46,6 +47,7 @@ FULL = Scale(
     import_runs=7,
     soak_operations=10_000,
     pacing=PacingScale(profiles=300, pce_limit=500, pce_window=60.0),
+    kit_pairs=(100, 300, 500),
 )
 # The PCE's 500 per minute scaled down tenfold in time and count: the same behaviour in 6 s.
 QUICK = Scale(
@@ -60,6 +62,7 @@ QUICK = Scale(
     pacing=PacingScale(
         profiles=30, pce_limit=50, pce_window=6.0, provider_limit=45, provider_window=6.0
     ),
+    kit_pairs=(100,),
 )
 # For the test suite: every row present, request counts exact, in about ten seconds.
 SMOKE = Scale(
@@ -77,5 +80,6 @@ SMOKE = Scale(
     pacing=PacingScale(
         profiles=5, pce_limit=6, pce_window=0.5, provider_limit=3, provider_window=0.5
     ),
+    kit_pairs=(5,),
 )
 SCALES = {scale.mode: scale for scale in (FULL, QUICK, SMOKE)}

@@ -11,6 +11,9 @@ import pytest
 from pairing_provider.client import PCEClient, reset_connections
 from pairing_provider.config import Settings
 from pairing_provider.simulator import Simulator
+from pairing_provider.testing import Stack
+from pairing_provider.testing.channels import ChannelFactory
+from pairing_provider.testing.stack import Program
 from tests.engine import Engine
 from tests.fixtures_engine.process_reset import ProcessResetProvider
 
@@ -107,6 +110,26 @@ def stack_config(simulator: Simulator, **overrides: str) -> dict[str, str]:
     }
     config.update({f"illumio:{key}": value for key, value in overrides.items()})
     return config
+
+
+def kit_stack(
+    simulator: Simulator,
+    program: Program,
+    *,
+    project: str = "proj",
+    config: dict[str, str] | None = None,
+    channels: ChannelFactory | None = None,
+) -> Stack:
+    """A test-kit stack of ``program`` whose providers talk to the session's simulator
+    (in-process, or through ``channels``)."""
+    return Stack(
+        program,
+        config={**stack_config(simulator), **(config or {})},
+        secrets=("illumio:apiKeySecret",),
+        project=project,
+        request_log=simulator.requests,
+        **({"channels": channels} if channels else {}),
+    )
 
 
 def issued_codes(simulator: Simulator) -> list[str]:

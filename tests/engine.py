@@ -57,7 +57,8 @@ session (per xdist worker) and empties its process-wide state before each test
 you mean to break.
 
 Whole engine operations (preview, up, replacement, refresh, ``get``, destroy), chained the way
-the engine chains these calls over a stack's state, are in ``tests/engine_stack.py``.
+the engine chains these calls over a stack's state, are played by the test kit's engine
+(``pairing_provider.testing``; over gRPC with ``channels.over_grpc_process``).
 """
 
 from __future__ import annotations
@@ -67,15 +68,11 @@ import base64
 import json
 import os
 import pickle
-import subprocess
-import sys
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, NamedTuple, Self
+from typing import Any, Final, NamedTuple
 
 import grpc
 from google.protobuf import struct_pb2
@@ -84,7 +81,9 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime._serialization import _serialize
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
+
+from pairing_provider.testing.process import DynamicProviderProcess
 
 __all__ = [
     "DEFAULT_URN",
@@ -284,14 +283,10 @@ def unknowns_to_sentinel(value: Any) -> Any:
     return value
 
 
-class Engine:
-    """A ``python -m pulumi.dynamic`` child process and a gRPC client talking to it.
-
-    Use as a context manager, or call :meth:`start` / :meth:`close` (e.g. in a module-scoped
-    fixture). The child's stderr goes to a temporary file (:meth:`stderr_text`); its stdout
-    after the port line is drained by a thread (:meth:`stdout_text`) so a chatty provider can
-    never block on a full pipe.
-    """
+class Engine(DynamicProviderProcess):
+    """A ``python -m pulumi.dynamic`` child process (the kit's
+    :class:`~pairing_provider.testing.process.DynamicProviderProcess`) and one method per
+    provider call, for protocol-level tests: each builds the request as the engine does."""
 
     def __init__(
         self,
@@ -312,162 +307,23 @@ class Engine:
         (e.g. ``tests.fixtures_engine.echo_provider``) import in the child.
         ``record_requests`` keeps every request sent in :attr:`requests`.
         """
-        self.cwd = Path(cwd) if cwd is not None else REPO_ROOT
+        super().__init__(
+            cwd if cwd is not None else REPO_ROOT,
+            env,
+            start_timeout=start_timeout,
+            pythonpath=[REPO_ROOT, *extra_pythonpath],
+            record_requests=record_requests,
+        )
         self.keep_provider_key = keep_provider_key
         self.call_timeout = call_timeout
-        self.start_timeout = start_timeout
-        self.port: int | None = None
-        child_env = dict(os.environ)
-        child_env.update(env or {})
-        paths = [str(REPO_ROOT), *(str(p) for p in extra_pythonpath)]
-        if child_env.get("PYTHONPATH"):
-            paths.append(child_env["PYTHONPATH"])
-        child_env["PYTHONPATH"] = os.pathsep.join(paths)
-        self._env = child_env
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._channel: grpc.Channel | None = None
-        self._stub: provider_pb2_grpc.ResourceProviderStub | None = None
-        self._stderr_path: Path | None = None
-        self._stderr_final: str | None = None
-        self._stdout_lines: list[str] = []
-        self._stdout_thread: threading.Thread | None = None
-        self._port_ready = threading.Event()
-        self.record_requests = record_requests
-        self.requests: list[tuple[str, Any]] = []
-        """With ``record_requests``, every request sent as ``(method, protobuf message)``: what
-        went on the wire, including fields the Python dynamic server never hands the provider
-        (``old_inputs``)."""
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Start the child, wait for the port it prints, and connect."""
-        if self._proc is not None:
-            raise RuntimeError("Engine already started")
-        fd, name = tempfile.mkstemp(prefix="pulumi-dynamic-", suffix=".stderr")
-        self._stderr_path = Path(name)
-        try:
-            # ``-u`` as in the real plugin shim: the server writes the port without flushing.
-            self._proc = subprocess.Popen(
-                [sys.executable, "-u", "-m", "pulumi.dynamic"],
-                cwd=self.cwd,
-                env=self._env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=fd,
-            )
-        finally:
-            os.close(fd)
-        self._stdout_thread = threading.Thread(
-            target=self._drain_stdout, name="pulumi-dynamic-stdout", daemon=True
-        )
-        self._stdout_thread.start()
-        try:
-            if not self._port_ready.wait(self.start_timeout) or self.port is None:
-                raise RuntimeError(
-                    "python -m pulumi.dynamic did not print a port "
-                    f"(exit code {self._proc.poll()}); stderr:\n{self.stderr_text()}"
-                )
-            self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-            grpc.channel_ready_future(self._channel).result(timeout=self.start_timeout)
-            self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def _drain_stdout(self) -> None:
-        """Read the port line, then keep reading so the child never blocks on stdout."""
-        assert self._proc is not None and self._proc.stdout is not None
-        first = True
-        for raw in self._proc.stdout:
-            line = raw.decode("utf-8", "replace")
-            if first:
-                first = False
-                try:
-                    self.port = int(line.strip())
-                except ValueError:
-                    self._stdout_lines.append(line)
-                self._port_ready.set()
-                continue
-            self._stdout_lines.append(line)
-        self._port_ready.set()  # EOF before a port: let start() fail fast
-
-    def close(self) -> None:
-        """Close the channel, terminate the child (kill after 5 s), keep its stderr text."""
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
-            self._stub = None
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.terminate()
-                try:
-                    self._proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self._proc.kill()
-                    self._proc.wait(timeout=5)
-            if self._stdout_thread is not None:
-                self._stdout_thread.join(timeout=5)
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
-            self._proc = None
-        if self._stderr_path is not None:
-            self._stderr_final = self._read_stderr()
-            self._stderr_path.unlink(missing_ok=True)
-            self._stderr_path = None
-
-    def __enter__(self) -> Self:
-        """Start the child; see :meth:`start`."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the child; see :meth:`close`."""
-        self.close()
-
-    # -- captured output ---------------------------------------------------------------------
-
-    def _read_stderr(self) -> str:
-        if self._stderr_path is None:
-            return ""
-        return self._stderr_path.read_text(encoding="utf-8", errors="replace")
-
-    def stderr_text(self) -> str:
-        """Everything the child wrote to stderr so far (also after :meth:`close`)."""
-        if self._stderr_final is not None and self._stderr_path is None:
-            return self._stderr_final
-        return self._read_stderr()
-
-    def stdout_text(self) -> str:
-        """What the child wrote to stdout after the port line (e.g. a provider's ``print``)."""
-        return "".join(self._stdout_lines)
-
-    @property
-    def pid(self) -> int | None:
-        """The child's process id while it runs."""
-        return self._proc.pid if self._proc is not None else None
 
     # -- helpers -----------------------------------------------------------------------------
 
     serialized = staticmethod(serialized)
 
-    @property
-    def stub(self) -> provider_pb2_grpc.ResourceProviderStub:
-        """The raw gRPC stub, for calls this helper does not wrap."""
-        if self._stub is None:
-            raise RuntimeError("Engine is not started")
-        return self._stub
-
     def _call(self, method: str, request: Any) -> Any:
-        if self.record_requests:
-            self.requests.append((method, request))
         try:
-            return getattr(self.stub, method)(request, timeout=self.call_timeout)
+            return self.call(method, request, self.call_timeout)
         except grpc.RpcError as err:
             code = err.code() if isinstance(err, grpc.Call) else grpc.StatusCode.UNKNOWN
             details = (err.details() if isinstance(err, grpc.Call) else str(err)) or ""
@@ -645,7 +501,7 @@ class Engine:
         """``Read(properties=old outputs, inputs=old inputs)`` -> ``(id, outs, inputs)``.
 
         On refresh the engine sends both. On a ``get`` it sends the get's inputs (just
-        ``__provider``) as both (``ReadStep.Apply``); ``Run.get`` in ``tests/engine_stack.py``
+        ``__provider``) as both (``ReadStep.Apply``); the kit's engine
         does that. With ``props={}`` nothing is sent in ``properties``, and SDK 3.272's server
         then looks for ``__provider`` in ``inputs``.
         """

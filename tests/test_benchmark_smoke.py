@@ -58,6 +58,7 @@ def check_every_section_is_in_the_report(report: Report) -> None:
         "4. Refresh",
         "5. Footprint",
         "6. ",
+        "7. ",
     ):
         assert heading in text
     assert "python -m benchmarks.run --smoke" in text
@@ -68,7 +69,10 @@ def check_every_section_is_in_the_report(report: Report) -> None:
         "refresh",
         "footprint",
         "pacing",
+        "kit",
     ]
+    [kit_row] = report.table("kit").rows  # the test kit's up, in-process and over gRPC
+    assert kit_row["pairs"] == 5
 
 
 def check_request_counts_match_the_budget_exactly(report: Report) -> None:

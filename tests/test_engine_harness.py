@@ -5,15 +5,17 @@ it actually received in the ``python -m pulumi.dynamic`` child process. One chil
 whole module (start-up costs ~0.35 s), configured once before any provider is used, because
 the SDK server configures each provider only on first use.
 
-The second half proves that ``tests/engine_stack.py`` chains the calls as the engine does
-(docs/pulumi-engine.md), with ``tests/fixtures_engine/recording_provider.py``, which logs every
-call it receives, and ``Engine.requests``, which shows what went on the wire.
+The second half proves that the test kit's engine (``pairing_provider.testing``), running real
+Pulumi programs with its gRPC provider channel to the same process, chains the calls as the
+engine does (docs/pulumi-engine.md), with ``tests/fixtures_engine/recording_provider.py``,
+which logs every call it receives, and ``Engine.requests``, which shows what went on the wire.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 import textwrap
@@ -30,6 +32,12 @@ _REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(_REPO_ROOT) not in sys.path:  # pytest's rootdir-less import mode only adds tests/
     sys.path.insert(0, str(_REPO_ROOT))
 
+import pulumi  # noqa: E402
+
+from pairing_provider.testing import UNKNOWN as KIT_UNKNOWN  # noqa: E402
+from pairing_provider.testing import RunResult, StackError  # noqa: E402
+from pairing_provider.testing import Stack as KitStack  # noqa: E402
+from pairing_provider.testing.channels import over_grpc_process  # noqa: E402
 from tests.engine import (  # noqa: E402
     DEFAULT_URN,
     UNKNOWN,
@@ -43,8 +51,6 @@ from tests.engine import (  # noqa: E402
     serialized,
     unwrap,
 )
-from tests.engine_program import ProgramResult, run_program  # noqa: E402
-from tests.engine_stack import ProtectedError, Run, Stack, Step  # noqa: E402
 from tests.fixtures_engine.echo_provider import EchoProvider  # noqa: E402
 from tests.fixtures_engine.recording_provider import (  # noqa: E402
     GONE_VARIABLE,
@@ -52,6 +58,7 @@ from tests.fixtures_engine.recording_provider import (  # noqa: E402
     UNKNOWN_TEXT,
     RecordingProvider,
 )
+from tests.fixtures_engine.thing import Thing  # noqa: E402
 
 SECRET_VALUE = "s3cr3t-api-key-value"
 CONFIG = {"illumio:pceHost": "pce.example.com", "illumio:apiSecret": SECRET_VALUE}
@@ -290,19 +297,21 @@ def test_engine_starts_fast_and_cleans_up() -> None:
     assert engine.stderr_text() == ""  # still readable after close
 
 
-# -- the engine's sequences (tests/engine_stack.py), seen from the provider's side -----------
+# -- the engine's sequences (the kit's engine over gRPC), seen from the provider's side -------
 
 KIND = "pulumi-python:dynamic/test:Thing"
 U = UNKNOWN_TEXT
+Program = Callable[[], None]
 
 
 @pytest.fixture
-def stack(engine: Engine, provider_files: dict[str, Path]) -> Stack:
-    """An empty stack on the shared process, with the call log and gone list emptied."""
+def stack(engine: Engine, provider_files: dict[str, Path]) -> KitStack:
+    """An empty kit stack whose providers run in the shared process, over gRPC; the call log,
+    the gone list and the recorded requests emptied."""
     for path in provider_files.values():
         path.write_text("")
     engine.requests.clear()
-    return Stack(engine)
+    return KitStack(lambda: None, project="proj", stack="dev", channels=over_grpc_process(engine))
 
 
 @pytest.fixture
@@ -318,24 +327,52 @@ def calls(provider_files: dict[str, Path]) -> Callable[[], list[dict[str, Any]]]
     return take
 
 
-def thing(**inputs: Any) -> Callable[[Run], Step]:
-    """A one-resource program: resource ``a`` with these inputs."""
-    return lambda run: run.resource(KIND, "a", RecordingProvider(), inputs)
+def seen(name: str, resource: Thing, keys: list[str]) -> None:
+    """Export what the program sees of ``resource``: its id and the outputs ``keys``."""
+    pulumi.export(f"{name}.id", resource.id)
+    for key in keys:
+        pulumi.export(f"{name}.{key}", getattr(resource, key))
 
 
-def pair(a_inputs: dict[str, Any]) -> Callable[[Run], None]:
-    """Resource ``a``, and ``b`` whose input ``parent`` is ``a``'s id and ``size`` a's size."""
+def thing(**inputs: Any) -> Program:
+    """A one-resource program: resource ``a`` with these inputs (``opts`` as resource options)."""
+    opts = inputs.pop("opts", None)
 
-    def program(run: Run) -> None:
-        a = run.resource(KIND, "a", RecordingProvider(), a_inputs)
-        run.resource(
-            KIND,
-            "b",
-            RecordingProvider(),
-            {"name": "b", "parent": a.ref("id"), "size": a.ref("size"), "serial": a.ref("serial")},
-        )
+    def program() -> None:
+        seen("a", Thing("a", inputs, opts), [*inputs, "serial"])
 
     return program
+
+
+def pair(a_inputs: dict[str, Any]) -> Program:
+    """Resource ``a``, and ``b`` whose input ``parent`` is ``a``'s id and ``size`` a's size."""
+
+    def program() -> None:
+        a = Thing("a", a_inputs)
+        seen("a", a, [])
+        size = getattr(a, "size", None)  # None (dropped) when a has no size
+        b_inputs = {"name": "b", "parent": a.id, "size": size, "serial": a.serial}
+        seen("b", Thing("b", b_inputs), [])
+
+    return program
+
+
+def up(stack: KitStack, program: Program) -> RunResult:
+    stack.program = program
+    return stack.up()
+
+
+def preview(stack: KitStack, program: Program) -> RunResult:
+    stack.program = program
+    return stack.preview()
+
+
+def op(result: RunResult, name: str) -> str:
+    return next(step.op for step in result.steps if step.name == name)
+
+
+def names(stack: KitStack) -> list[str]:
+    return [state.name for state in stack.state.values()]
 
 
 def sent(engine: Engine, method: str) -> list[Any]:
@@ -343,95 +380,106 @@ def sent(engine: Engine, method: str) -> list[Any]:
 
 
 def test_preview_check_diff_only_and_what_the_program_sees(
-    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    created = stack.preview(thing(name="a", kind="x")).step("a")
+    created = preview(stack, thing(name="a", kind="x"))
     assert calls() == [{"method": "check", "olds": {}, "news": {"name": "a", "kind": "x"}}]
-    assert (created.op, created.id, created.value("name")) == ("create", UNKNOWN, "a")
-    assert created.value("serial") == UNKNOWN  # an output no input has
-    assert stack.resources == {}
+    assert (op(created, "a"), created.outputs["a.id"], created.outputs["a.name"]) == (
+        "create",
+        KIT_UNKNOWN,
+        "a",
+    )
+    assert created.outputs["a.serial"] is KIT_UNKNOWN  # an output no input has
+    assert stack.state == {}
 
-    stack.up(thing(name="a", kind="x", size=1))
+    up(stack, thing(name="a", kind="x", size=1))
     calls()
-    old = stack.state("a")
+    old = stack.resource("a")
     assert old.outputs == {"name": "a", "kind": "x", "size": 1.0, "serial": old.outputs["serial"]}
 
-    updated = stack.preview(thing(name="a", kind="x", size=2)).step("a")
+    updated = preview(stack, thing(name="a", kind="x", size=2))
     assert calls() == [
         {"method": "check", "olds": old.inputs, "news": {"name": "a", "kind": "x", "size": 2}},
         {"method": "diff", "id": old.id, "olds": old.outputs, "news": {**old.inputs, "size": 2}},
     ]
-    assert (updated.op, updated.id, updated.value("size")) == ("update", old.id, 2.0)
-    assert updated.value("serial") == UNKNOWN
+    assert (op(updated, "a"), updated.outputs["a.id"], updated.outputs["a.size"]) == (
+        "update",
+        old.id,
+        2.0,
+    )
+    assert updated.outputs["a.serial"] is KIT_UNKNOWN
 
-    replaced = stack.preview(thing(name="a", kind="y", size=1)).step("a")
-    news = {"name": "a", "kind": "y", "size": 1}
+    replaced = preview(stack, thing(name="a", kind="y", size=1))
     assert [(c["method"], c["olds"]) for c in calls()] == [
         ("check", old.inputs),
         ("diff", old.outputs),
         ("check", {}),  # the second Check before a replacement: no olds
     ]
-    assert (replaced.op, replaced.id, replaced.value("kind")) == ("replace", UNKNOWN, "y")
-    assert replaced.inputs == {**news, "size": 1.0}
-    assert stack.state("a") == old  # a preview changes nothing
+    assert (op(replaced, "a"), replaced.outputs["a.id"], replaced.outputs["a.kind"]) == (
+        "replace",
+        KIT_UNKNOWN,
+        "y",
+    )
+    assert (replaced.outputs["a.name"], replaced.outputs["a.size"]) == ("a", 1.0)
+    assert stack.resource("a") == old  # a preview changes nothing
 
 
 def test_preview_dependent_sees_old_id_on_update_and_unknown_on_replace(
-    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    stack.up(pair({"name": "a", "kind": "x", "size": 1}))
-    a_id = stack.state("a").id
+    up(stack, pair({"name": "a", "kind": "x", "size": 1}))
+    a_id = stack.resource("a").id
     calls()
 
-    plan = stack.preview(pair({"name": "a", "kind": "x", "size": 2, "note": "n"}))
-    assert (plan.op("a"), plan.op("b")) == ("update", "update")
+    plan = preview(stack, pair({"name": "a", "kind": "x", "size": 2, "note": "n"}))
+    assert (op(plan, "a"), op(plan, "b")) == ("update", "update")
     b_check = calls()[2]
     # The engine knows a's id and inputs during an update's preview, not its other outputs.
     assert b_check["news"] == {"name": "b", "parent": a_id, "size": 2.0, "serial": U}
 
-    plan = stack.preview(pair({"name": "a", "kind": "y", "size": 1}))
-    assert (plan.op("a"), plan.op("b")) == ("replace", "update")
+    plan = preview(stack, pair({"name": "a", "kind": "y", "size": 1}))
+    assert (op(plan, "a"), op(plan, "b")) == ("replace", "update")
     b_check = calls()[3]
     assert b_check["news"] == {"name": "b", "parent": U, "size": 1.0, "serial": U}
 
 
 def test_up_create_then_update_with_old_outputs_and_old_inputs(
-    stack: Stack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    first = stack.up(thing(name="a", size=1)).step("a")
+    first = up(stack, thing(name="a", size=1))
     assert calls() == [
         {"method": "check", "olds": {}, "news": {"name": "a", "size": 1}},
         {"method": "create", "props": {"name": "a", "size": 1}},
     ]
-    assert first.op == "create" and first.id.startswith("a-")
-    old = stack.state("a")
-    assert (old.id, old.inputs) == (first.id, {"name": "a", "size": 1.0})
+    assert op(first, "a") == "create" and first.outputs["a.id"].startswith("a-")
+    old = stack.resource("a")
+    assert (old.id, old.inputs) == (first.outputs["a.id"], {"name": "a", "size": 1.0})
 
-    second = stack.up(thing(name="a", size=2)).step("a")
+    second = up(stack, thing(name="a", size=2))
     assert [c["method"] for c in calls()] == ["check", "diff", "update"]
     [update] = sent(engine, "Update")
     assert engine.decode(update.olds) == old.outputs  # old outputs, serial included
     assert engine.decode(update.old_inputs) == old.inputs
     assert engine.decode(update.news) == {"name": "a", "size": 2.0}
-    assert (second.op, second.id, second.value("serial")) == (
+    assert (op(second, "a"), second.outputs["a.id"], second.outputs["a.serial"]) == (
         "update",
         old.id,
         old.outputs["serial"],
     )
-    assert stack.state("a").outputs["size"] == 2.0
+    assert stack.resource("a").outputs["size"] == 2.0
 
-    assert stack.up(thing(name="a", size=2)).op("a") == "same"
+    assert op(up(stack, thing(name="a", size=2)), "a") == "same"
     assert [c["method"] for c in calls()] == ["check", "diff"]
 
 
 def test_up_replacement_creates_updates_dependents_then_deletes_the_old(
-    stack: Stack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    stack.up(pair({"name": "a", "kind": "x", "size": 1}))
-    old_a, old_b = stack.state("a"), stack.state("b")
+    up(stack, pair({"name": "a", "kind": "x", "size": 1}))
+    old_a, old_b = stack.resource("a"), stack.resource("b")
     calls()
 
-    result = stack.up(pair({"name": "a", "kind": "y", "size": 1}))
+    result = up(stack, pair({"name": "a", "kind": "y", "size": 1}))
     log = calls()
     assert [
         (c["method"], c.get("news", {}).get("name") or c.get("props", {}).get("name")) for c in log
@@ -445,152 +493,144 @@ def test_up_replacement_creates_updates_dependents_then_deletes_the_old(
         ("update", "b"),
         ("delete", "a"),  # create-before-delete: the old one goes last
     ]
-    new_a = stack.state("a")
+    new_a = stack.resource("a")
     assert log[4]["news"]["parent"] == new_a.id != old_a.id
     assert log[7] == {"method": "delete", "id": old_a.id, "props": old_a.outputs}
     [delete] = sent(engine, "Delete")
     assert engine.decode(delete.old_inputs) == old_a.inputs
-    assert result.deleted == [old_a.urn]
-    assert stack.names() == ["a", "b"] and stack.state("b").id == old_b.id
+    assert result.changes == {"a": "replace", "b": "update"}
+    assert names(stack) == ["a", "b"] and stack.resource("b").id == old_b.id
 
 
 def test_delete_before_replace_deletes_first(
-    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    stack.up(thing(name="a", kind="x"))
-    old = stack.state("a")
+    up(stack, thing(name="a", kind="x"))
+    old = stack.resource("a")
     calls()
-    stack.up(thing(name="a", kind="y", dbr=True))
+    up(stack, thing(name="a", kind="y", dbr=True))
     assert [c["method"] for c in calls()] == ["check", "diff", "check", "delete", "create"]
     # The resource option wins over the provider's answer.
     calls()
-    stack.up(
-        lambda run: run.resource(
-            KIND,
-            "a",
-            RecordingProvider(),
-            {"name": "a", "kind": "z", "dbr": True},
-            delete_before_replace=False,
-        )
-    )
+    options = pulumi.ResourceOptions(delete_before_replace=False)
+    up(stack, thing(name="a", kind="z", dbr=True, opts=options))
     assert [c["method"] for c in calls()] == ["check", "diff", "check", "create", "delete"]
-    assert stack.state("a").id != old.id
+    assert stack.resource("a").id != old.id
 
 
 def test_diff_unknown_lets_the_engine_compare_inputs(
-    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    stack.up(thing(name="a", diff="unknown", size=1))
-    assert stack.up(thing(name="a", diff="unknown", size=1)).op("a") == "same"
-    assert stack.up(thing(name="a", diff="unknown", size=2)).op("a") == "update"
+    up(stack, thing(name="a", diff="unknown", size=1))
+    assert op(up(stack, thing(name="a", diff="unknown", size=1)), "a") == "same"
+    assert op(up(stack, thing(name="a", diff="unknown", size=2)), "a") == "update"
 
 
 def test_refresh_reads_with_old_outputs_and_inputs_then_diffs_for_display(
-    stack: Stack,
+    stack: KitStack,
     engine: Engine,
     provider_files: dict[str, Path],
     calls: Callable[[], list[dict[str, Any]]],
 ) -> None:
-    def program(run: Run) -> None:
-        run.resource(KIND, "a", RecordingProvider(), {"name": "a", "read_inputs": True})
-        run.resource(KIND, "b", RecordingProvider(), {"name": "b"})
-        run.resource(KIND, "c", RecordingProvider(), {"name": "c"})
+    def program() -> None:
+        Thing("a", {"name": "a", "read_inputs": True})
+        Thing("b", {"name": "b"}, pulumi.ResourceOptions(depends_on=[]))
+        Thing("c", {"name": "c"})
 
-    stack.up(program)
-    a, b, c = (stack.state(n) for n in "abc")
+    up(stack, program)
+    a, b, c = (stack.resource(n) for n in "abc")
     provider_files[GONE_VARIABLE].write_text(c.id)
     calls()
     engine.requests.clear()
 
-    steps = stack.refresh()
+    refreshed = stack.refresh()
     log = calls()
-    assert [(x["method"], x["id"]) for x in log] == [
-        ("read", a.id),
-        ("diff", a.id),
-        ("read", b.id),
-        ("diff", b.id),
-        ("read", c.id),
-    ]
-    assert log[0]["props"] == a.outputs
-    read_a = sent(engine, "Read")[0]
-    assert engine.decode(read_a.inputs) == a.inputs
+    assert sorted((x["method"], x["id"]) for x in log) == sorted(
+        [("read", a.id), ("diff", a.id), ("read", b.id), ("diff", b.id), ("read", c.id)]
+    )
+    read_a = next(x for x in log if x["method"] == "read" and x["id"] == a.id)
+    diff_a = next(x for x in log if x["method"] == "diff" and x["id"] == a.id)
+    assert read_a["props"] == a.outputs
+    [request_a] = [r for r in sent(engine, "Read") if r.id == a.id]
+    assert engine.decode(request_a.inputs) == a.inputs
     # Diff for display: the refreshed state as the olds, the old inputs as the news.
-    assert log[1]["olds"] == {**a.outputs, "refreshed": True}
-    assert log[1]["news"] == a.inputs
-    assert engine.decode(sent(engine, "Diff")[0].old_inputs) == {**a.inputs, "from_read": True}
+    assert diff_a["olds"] == {**a.outputs, "refreshed": True}
+    assert diff_a["news"] == a.inputs
+    [display_a] = [r for r in sent(engine, "Diff") if r.id == a.id]
+    assert engine.decode(display_a.old_inputs) == {**a.inputs, "from_read": True}
     # ReadResult.inputs become the inputs; without them the old inputs stay; gone is dropped.
-    assert stack.state("a").inputs == {**a.inputs, "from_read": True}
-    assert stack.state("b").inputs == b.inputs
-    assert stack.names() == ["a", "b"]
-    assert [s.after is None for s in steps] == [False, False, True]
+    assert stack.resource("a").inputs == {**a.inputs, "from_read": True}
+    assert stack.resource("b").inputs == b.inputs
+    assert sorted(names(stack)) == ["a", "b"]
+    assert refreshed.changes == {"a": "update", "b": "update", "c": "delete"}
 
 
 def test_get_reads_with_only_the_provider_also_in_preview(
-    stack: Stack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    def program(run: Run) -> None:
-        run.get(KIND, "found", RecordingProvider(), "thing-7")
+    def program() -> None:
+        found = Thing("found", {"refreshed": None}, pulumi.ResourceOptions(id="thing-7"))  # a get
+        seen("found", found, ["refreshed"])
 
-    for operation in (stack.preview, stack.up):
+    for operation in (preview, up):
         engine.requests.clear()
-        step = operation(program).step("found")
+        result = operation(stack, program)
         assert calls() == [{"method": "read", "id": "thing-7", "props": {}}]
         [read] = sent(engine, "Read")
         just_provider = {"__provider": serialized(RecordingProvider())}
         assert rpc.deserialize_properties(read.properties) == just_provider
         assert rpc.deserialize_properties(read.inputs) == just_provider
-        assert (step.op, step.id, step.value("refreshed")) == ("read", "thing-7", True)
-    assert stack.destroy() == [stack.urn(KIND, "found")]
+        assert (op(result, "found"), result.outputs["found.id"]) == ("read", "thing-7")
+        assert result.outputs["found.refreshed"] is True
+    assert stack.destroy().resources == []
     assert calls() == []  # a resource read with get is never deleted
 
 
 def test_destroy_deletes_in_reverse_dependency_order_with_old_outputs(
-    stack: Stack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, engine: Engine, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    stack.up(pair({"name": "a", "size": 1}))
-    a, b = stack.state("a"), stack.state("b")
+    up(stack, pair({"name": "a", "size": 1}))
+    a, b = stack.resource("a"), stack.resource("b")
     calls()
     engine.requests.clear()
-    assert stack.destroy() == [b.urn, a.urn]
+    assert stack.destroy().changes == {"b": "delete", "a": "delete"}
     assert calls() == [
         {"method": "delete", "id": b.id, "props": b.outputs},
         {"method": "delete", "id": a.id, "props": a.outputs},
     ]
     assert [engine.decode(d.old_inputs) for d in sent(engine, "Delete")] == [b.inputs, a.inputs]
-    assert stack.resources == {}
+    assert stack.state == {}
 
 
 def test_up_deletes_what_the_program_no_longer_declares(
-    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    stack.up(pair({"name": "a"}))
-    a, b = stack.state("a"), stack.state("b")
+    up(stack, pair({"name": "a"}))
+    a, b = stack.resource("a"), stack.resource("b")
     calls()
-    result = stack.up(thing(name="a"))
+    result = up(stack, thing(name="a"))
     assert [c["method"] for c in calls()] == ["check", "diff", "delete"]
-    assert result.deleted == [b.urn] and stack.names() == ["a"]
+    assert result.changes == {"b": "delete"} and names(stack) == ["a"]
 
-    stack.up(pair({"name": "a"}))
-    a, b = stack.state("a"), stack.state("b")
+    up(stack, pair({"name": "a"}))
+    a, b = stack.resource("a"), stack.resource("b")
     calls()
-    assert stack.up(lambda run: None).deleted == [b.urn, a.urn]  # dependents first
+    assert [s.name for s in up(stack, lambda: None).steps] == ["b", "a"]  # dependents first
     assert [(c["method"], c["id"]) for c in calls()] == [("delete", b.id), ("delete", a.id)]
-    assert stack.resources == {}
+    assert stack.state == {}
 
 
 def test_protect_refuses_replacement_and_destroy(
-    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    def program(kind: str) -> Callable[[Run], Step]:
-        return lambda run: run.resource(
-            KIND, "a", RecordingProvider(), {"name": "a", "kind": kind}, protect=True
-        )
+    def program(kind: str) -> Program:
+        return thing(name="a", kind=kind, opts=pulumi.ResourceOptions(protect=True))
 
-    stack.up(program("x"))
+    up(stack, program("x"))
     calls()
-    with pytest.raises(ProtectedError, match="unable to replace"):
-        stack.up(program("y"))
-    with pytest.raises(ProtectedError, match="unable to delete"):
+    with pytest.raises(StackError, match="unable to replace"):
+        up(stack, program("y"))
+    with pytest.raises(StackError, match="cannot be deleted"):
         stack.destroy()
     assert [c["method"] for c in calls()] == ["check", "diff"]
 
@@ -598,34 +638,43 @@ def test_protect_refuses_replacement_and_destroy(
 PAIR_PROGRAM = Path(__file__).resolve().parent / "fixtures_engine" / "pair_program.py"
 
 
-def pair_program(stack: Stack, *, preview: bool, kind: str, size: int) -> ProgramResult:
-    config = {"proj:kind": kind, "proj:size": str(size)}
-    return run_program(stack, PAIR_PROGRAM, preview=preview, config=config)
+def pair_program(stack: KitStack, *, preview: bool, kind: str, size: int) -> RunResult:
+    stack.set_config("kind", kind)
+    stack.set_config("size", str(size))
+    return stack.preview() if preview else stack.up()
+
+
+def ops(result: RunResult) -> tuple[str, str]:
+    by_name = {step.name: step.op for step in result.steps}
+    return by_name["a"], by_name["b"]
 
 
 def test_a_real_program_previews_and_updates_through_the_sequences(
-    stack: Stack, calls: Callable[[], list[dict[str, Any]]]
+    stack: KitStack, calls: Callable[[], list[dict[str, Any]]]
 ) -> None:
+    """The kit's engine (pairing_provider.testing) runs the program, over gRPC to the provider
+    process, as the engine runs it."""
+    stack.program = lambda: runpy.run_path(str(PAIR_PROGRAM), run_name="__main__")
     first = pair_program(stack, preview=False, kind="x", size=1)
-    a, b = stack.state("a"), stack.state("b")
-    assert (first.op("a"), first.op("b")) == ("create", "create")
+    a, b = stack.resource("a"), stack.resource("b")
+    assert ops(first) == ("create", "create")
     assert b.inputs["parent"] == a.id and b.inputs["parent_serial"] == a.outputs["serial"]
-    assert first.exports == {"a_id": a.id, "b_parent": a.id}
+    assert first.outputs == {"a_id": a.id, "b_parent": a.id}
     calls()
 
     update = pair_program(stack, preview=True, kind="x", size=2)
     b_check = [c for c in calls() if c["method"] == "check"][1]
     # a's id and inputs are known during its update's preview; its other outputs are not.
     assert b_check["news"] == {"name": "b", "parent": a.id, "size": 2.0, "parent_serial": U}
-    assert (update.op("a"), update.op("b")) == ("update", "update")
-    assert update.exports == {"a_id": a.id, "b_parent": a.id}
+    assert ops(update) == ("update", "update")
+    assert update.outputs == {"a_id": a.id, "b_parent": a.id}
 
     replace = pair_program(stack, preview=True, kind="y", size=1)
     b_check = [c for c in calls() if c["method"] == "check"][2]  # after a's second Check
     assert b_check["news"]["parent"] == U
-    assert (replace.op("a"), replace.op("b")) == ("replace", "update")
-    assert replace.exports == {"a_id": UNKNOWN, "b_parent": UNKNOWN}
-    assert stack.state("a") == a  # previews change nothing
+    assert ops(replace) == ("replace", "update")
+    assert replace.outputs == {"a_id": KIT_UNKNOWN, "b_parent": KIT_UNKNOWN}
+    assert stack.resource("a") == a  # previews change nothing
 
     done = pair_program(stack, preview=False, kind="y", size=1)
     assert [c["method"] for c in calls()] == [
@@ -638,4 +687,5 @@ def test_a_real_program_previews_and_updates_through_the_sequences(
         "update",
         "delete",
     ]
-    assert done.deleted == [a.urn] and done.exports["a_id"] == stack.state("a").id != a.id
+    assert done.changes == {"a": "replace", "b": "update"}  # and the old a deleted: above
+    assert done.outputs["a_id"] == stack.resource("a").id != a.id

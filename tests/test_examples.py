@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
-import runpy
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,14 +11,13 @@ import pulumi
 import pytest
 import yaml
 
-from conftest import issued_codes, stack_config
+from conftest import issued_codes, kit_stack
 from pairing_provider.client import PCEClient
 from pairing_provider.key import SECRET_OUTPUTS
 from pairing_provider.simulator import Simulator
-from tests.engine import UNKNOWN, Engine
-from tests.engine_program import ProgramResult, run_program
-from tests.engine_stack import Stack
-from tests.pulumi_mocks import ProviderBackedMocks, RecordingMonitor
+from pairing_provider.testing import UNKNOWN, RunResult, Secret, Stack
+from pairing_provider.testing.channels import over_grpc_process
+from tests.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 FLEET = ROOT / "examples" / "fleet"
@@ -47,38 +43,20 @@ def load_seed_labels() -> ModuleType:
 seed_labels = load_seed_labels()
 
 
-def resolve(output: pulumi.Output[Any]) -> Any:
-    """An output's value (secrecy is the engine's doing: see the registration requests)."""
-    return asyncio.get_event_loop().run_until_complete(output.future())
+def fleet_up(simulator: Simulator, **config: str) -> RunResult:
+    """``pulumi up`` of examples/fleet with this stack config (``rotation`` etc.), on the kit."""
+    return kit_stack(simulator, FLEET, project=PROJECT, config=config).up()
 
 
-@pytest.fixture
-def monitor(simulator: Simulator) -> Iterator[RecordingMonitor]:
-    mocks = ProviderBackedMocks(stack_config(simulator))
-    recording = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack="dev", preview=False, monitor=recording)
-    yield recording
-    pulumi.runtime.set_all_config({})  # the stack config below must not leak into other tests
+def grpc_stack(engine: Engine, simulator: Simulator, program: Path, **config: str) -> Stack:
+    """A kit stack of ``program`` whose providers run in the shared provider process, over
+    gRPC, as the engine runs them."""
+    channels = over_grpc_process(engine)
+    return kit_stack(simulator, program, project=PROJECT, config=config, channels=channels)
 
 
-@pytest.fixture
-def exports(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """What the program passes to ``pulumi.export``, by name."""
-    recorded: dict[str, Any] = {}
-    real_export = pulumi.export
-
-    def export(name: str, value: Any) -> None:
-        recorded[name] = value
-        real_export(name, value)
-
-    monkeypatch.setattr(pulumi, "export", export)
-    return recorded
-
-
-def run_fleet(config: dict[str, str]) -> None:
-    """Run examples/fleet as ``pulumi up`` would, with this stack config (``rotation`` etc.)."""
-    pulumi.runtime.set_all_config({f"{PROJECT}:{key}": value for key, value in config.items()})
-    runpy.run_path(str(FLEET / "__main__.py"), run_name="__main__")
+def shown(value: Any) -> Any:
+    return value.value if isinstance(value, Secret) else value
 
 
 def seed(client: PCEClient) -> dict[tuple[str, str], str]:
@@ -88,20 +66,18 @@ def seed(client: PCEClient) -> dict[tuple[str, str], str]:
 
 
 def test_fleet_exports_profiles_secret_codes_and_cloud_init(
-    monitor: RecordingMonitor,
-    exports: dict[str, Any],
-    client: PCEClient,
-    simulator: Simulator,
+    client: PCEClient, simulator: Simulator
 ) -> None:
     labels = seed(client)
-    run_fleet({"rotation": "2026-11"})
+    up = fleet_up(simulator, rotation="2026-11")
+    exports = up.outputs
 
     assert set(exports) == {
         f"{env}_{name}"
         for env in ENVIRONMENTS
         for name in ("profile_href", "key_expires_at", "activation_code", "cloud_init")
     }
-    resolved = {name: resolve(output) for name, output in exports.items()}
+    resolved = {name: shown(output) for name, output in exports.items()}
     codes = issued_codes(simulator)
     for env, (mode, lifespan, uses) in ENVIRONMENTS.items():
         href = resolved[f"{env}_profile_href"]
@@ -111,10 +87,10 @@ def test_fleet_exports_profiles_secret_codes_and_cloud_init(
         assert code in codes
         # The exported code and user-data are outputs the key asks the engine to keep secret
         # (the engine marks them: docs/pulumi-engine.md, "Secrets"); the profile asks none.
-        key_request = monitor.registration(KEY_TYPE, f"{env}-key")
+        key_request = up.registration(f"{env}-key", KEY_TYPE)
         assert list(key_request.additionalSecretOutputs) == SECRET_OUTPUTS
         assert {"activation_code", "cloud_init"} <= set(SECRET_OUTPUTS)
-        assert list(monitor.registration(PROFILE_TYPE, env).additionalSecretOutputs) == []
+        assert list(up.registration(env, PROFILE_TYPE).additionalSecretOutputs) == []
 
         profile = client.get_pairing_profile(href)
         assert profile["name"] == f"storefront-{env}"
@@ -143,25 +119,24 @@ def test_fleet_exports_profiles_secret_codes_and_cloud_init(
 
 
 def test_rotation_comes_from_stack_config_with_per_environment_override(
-    monitor: RecordingMonitor, exports: dict[str, Any], client: PCEClient
+    client: PCEClient, simulator: Simulator
 ) -> None:
     seed(client)
-    run_fleet({"rotation": "2026-11", "rotation-prod": "2026-11-leak"})
-    resolve(exports["staging_activation_code"])
-    resolve(exports["prod_activation_code"])
+    config = {"rotation": "2026-11", "rotation-prod": "2026-11-leak"}
+    up = fleet_up(simulator, **config)
 
     def triggers(name: str) -> Any:
-        request = monitor.registration(KEY_TYPE, name)
+        request = up.registration(name, KEY_TYPE)
         return pulumi.runtime.rpc.deserialize_properties(request.object)["triggers"]
 
     assert triggers("prod-key") == {"rotation": "2026-11-leak"}
     assert triggers("staging-key") == {"rotation": "2026-11"}
 
 
-def test_fleet_requires_a_rotation_value(monitor: RecordingMonitor, client: PCEClient) -> None:
+def test_fleet_requires_a_rotation_value(client: PCEClient, simulator: Simulator) -> None:
     seed(client)
     with pytest.raises(pulumi.ConfigMissingError, match=f"{PROJECT}:rotation"):
-        run_fleet({})
+        fleet_up(simulator)
 
 
 def test_seed_labels_creates_only_the_missing_ones(client: PCEClient) -> None:
@@ -214,17 +189,16 @@ def test_preview_workflow_steps() -> None:
 
 
 def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
-    engine: Engine, client: PCEClient
+    engine: Engine, client: PCEClient, simulator: Simulator
 ) -> None:
     """The example program run as `pulumi up` then `pulumi preview` would run it, with the real
-    provider process behind it (tests/engine_program.py)."""
+    provider process behind it (the kit's engine over gRPC)."""
     seed(client)
-    stack = Stack(engine, project=PROJECT)
-    program = FLEET / "__main__.py"
+    stack = grpc_stack(engine, simulator, FLEET)
 
-    def run(preview: bool, rotation: str) -> ProgramResult:
-        config = {f"{PROJECT}:rotation": rotation}
-        return run_program(stack, program, preview=preview, config=config)
+    def run(preview: bool, rotation: str) -> RunResult:
+        stack.set_config("rotation", rotation)
+        return stack.preview() if preview else stack.up()
 
     created = run(False, "2026-11")
     names = ["prod", "staging", "prod-key", "staging-key"]
@@ -242,28 +216,30 @@ def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
         "staging-key": "replace",
     }
     # What `pulumi preview` shows for the exports: the hrefs known, the new codes not yet.
-    assert rotated.exports["prod_profile_href"] == stack.state("prod").id
-    assert rotated.exports["prod_activation_code"] == UNKNOWN
-    assert rotated.deleted == [] and sorted(stack.names()) == sorted(names)  # nothing changed
+    assert rotated.outputs["prod_profile_href"] == stack.resource("prod").id
+    assert rotated.outputs["prod_activation_code"] is UNKNOWN
+    names_in_state = [state.name for state in stack.state.values()]
+    assert "delete" not in rotated.changes.values() and sorted(names_in_state) == sorted(names)
 
 
 def test_fleet_preview_of_a_profile_edit_shows_its_key_unchanged(
-    engine: Engine, client: PCEClient, tmp_path: Path
+    engine: Engine, client: PCEClient, simulator: Simulator, tmp_path: Path
 ) -> None:
     """The pull-request use: a description edit previews as a profile update and nothing
     else; the keys are not replaced (they are wired with pairing_profile=, whose id stays known
     in a preview). `up` then updates only the profiles."""
     seed(client)
-    stack = Stack(engine, project=PROJECT)
     original = (FLEET / "__main__.py").read_text(encoding="utf-8")
     edited = tmp_path / "__main__.py"
     edited.write_text(original.replace("console edits get reverted", "edits reverted"), "utf-8")
     assert edited.read_text(encoding="utf-8") != original
-    config = {f"{PROJECT}:rotation": "2026-11"}
+    stack = grpc_stack(engine, simulator, FLEET / "__main__.py", rotation="2026-11")
 
-    run_program(stack, FLEET / "__main__.py", preview=False, config=config)
-    preview = run_program(stack, edited, preview=True, config=config)
-    applied = run_program(stack, edited, preview=False, config=config)
+    stack.up()
+    stack.program = edited  # the pull request's program, on the same stack
+    stack.directory = tmp_path
+    preview = stack.preview()
+    applied = stack.up()
 
     expected = {"prod": "update", "staging": "update", "prod-key": "same", "staging-key": "same"}
     assert {s.name: s.op for s in preview.steps} == expected
@@ -284,24 +260,21 @@ def test_a_ven_type_change_replaces_the_profile_deleting_first(
     engine: Engine, simulator: Simulator, tmp_path: Path
 ) -> None:
     """Through the engine's sequences: the preview says replace, and up deletes the old
-    profile before it creates the new one of the same name (the PCE refuses two). (A key of
-    the profile is replaced with it: its diff sees the profile's id unknown; the harness does
-    not model the engine's delete-before-replace cascade through dependents.)"""
+    profile before it creates the new one of the same name (the PCE refuses two)."""
     program = tmp_path / "__main__.py"
     program.write_text(VEN_TYPE_PROGRAM, encoding="utf-8")
-    stack = Stack(engine, project=PROJECT)
-    first = run_program(stack, program, preview=False, config={f"{PROJECT}:ven_type": "server"})
-    old = first.exports["href"]
+    stack = grpc_stack(engine, simulator, program, ven_type="server")
+    old = stack.up().outputs["href"]
     simulator.clear_requests()
-    endpoint = {f"{PROJECT}:ven_type": "endpoint"}
+    stack.set_config("ven_type", "endpoint")
 
-    preview = run_program(stack, program, preview=True, config=endpoint)
-    applied = run_program(stack, program, preview=False, config=endpoint)
+    preview = stack.preview()
+    applied = stack.up()
 
     assert {s.name: s.op for s in preview.steps} == {"web": "replace"}
     assert {s.name: s.op for s in applied.steps} == {"web": "replace"}
     writes = [(r["method"], r["path"]) for r in simulator.requests() if r["method"] != "GET"]
-    new = applied.exports["href"]
+    new = applied.outputs["href"]
     assert writes == [
         ("DELETE", f"/api/v2{old}"),
         ("POST", "/api/v2/orgs/1/pairing_profiles"),

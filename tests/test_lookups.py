@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -10,7 +9,7 @@ import pulumi
 import pytest
 import requests
 
-from conftest import API_SECRET, API_USER, stack_config
+from conftest import API_SECRET, API_USER, kit_stack
 from pairing_provider import (
     LookupFailedError,
     PairingKey,
@@ -27,7 +26,6 @@ from pairing_provider import (
 )
 from pairing_provider.client import PCEClient
 from pairing_provider.simulator import Simulator
-from tests.pulumi_mocks import ProviderBackedMocks, RecordingMonitor
 
 
 @pytest.fixture
@@ -143,57 +141,60 @@ def test_duplicate_labels_are_listed_as_candidates(
         find_label("env", "prod")
 
 
-def resolve(output: pulumi.Output[Any]) -> Any:
-    return asyncio.get_event_loop().run_until_complete(output.future())
-
-
 def test_output_variants_and_a_worked_example_under_mocks(
     pce: dict[str, Any], simulator: Simulator
 ) -> None:
     """README's worked example: find the prod label and the default profile, then build on
     them. Stack config (not the environment) carries the connection here."""
-    mocks = ProviderBackedMocks(stack_config(simulator))
-    pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", monitor=RecordingMonitor(mocks))
-    pulumi.runtime.set_all_config(stack_config(simulator))
 
-    prod = find_label_output("env", pulumi.Output.from_input("prod"))
-    default = find_pairing_profiles_output(name="Default (Servers)", exact_name=True)
-    web = get_pairing_profile_output(pulumi.Output.from_input(pce["profiles"]["web"]))
-    apps = find_labels_output(key="app")
-    profile = PairingProfile(
-        "payments",
-        name="payments",
-        enabled=True,
-        enforcement_mode=default.apply(lambda found: found[0].enforcement_mode),
-        labels=[prod.apply(lambda label: label["href"])],
-    )
-    key = PairingKey("payments-key", pairing_profile=profile)
+    def program() -> None:
+        prod = find_label_output("env", pulumi.Output.from_input("prod"))
+        default = find_pairing_profiles_output(name="Default (Servers)", exact_name=True)
+        web = get_pairing_profile_output(pulumi.Output.from_input(pce["profiles"]["web"]))
+        apps = find_labels_output(key="app")
+        profile = PairingProfile(
+            "payments",
+            name="payments",
+            enabled=True,
+            enforcement_mode=default.apply(lambda found: found[0].enforcement_mode),
+            labels=[prod.apply(lambda label: label["href"])],
+        )
+        key = PairingKey("payments-key", pairing_profile=profile)
+        pulumi.export("prod", prod)
+        pulumi.export("default", default.apply(lambda found: [f.href for f in found]))
+        pulumi.export("web", web.apply(lambda found: found.name))
+        pulumi.export("apps", apps.apply(lambda found: [label["value"] for label in found]))
+        pulumi.export("href", profile.href)
+        pulumi.export("labels", profile.labels)
+        pulumi.export("key_profile", key.pairing_profile_href)
 
-    assert resolve(prod)["href"] == pce["labels"]["env=prod"]
-    assert [found.href for found in resolve(default)] == [pce["profiles"]["Default (Servers)"]]
-    assert resolve(web).name == "web"
-    assert sorted(label["value"] for label in resolve(apps)) == ["db", "web"]
-    href = resolve(profile.href)
-    assert resolve(profile.labels) == [{"href": pce["labels"]["env=prod"]}]
-    assert resolve(key.pairing_profile_href) == href
+    seen = kit_stack(simulator, program).up().outputs
+
+    assert seen["prod"]["href"] == pce["labels"]["env=prod"]
+    assert seen["default"] == [pce["profiles"]["Default (Servers)"]]
+    assert seen["web"] == "web"
+    assert sorted(seen["apps"]) == ["db", "web"]
+    href = seen["href"]
+    assert seen["labels"] == [{"href": pce["labels"]["env=prod"]}]
+    assert seen["key_profile"] == href
 
 
 def test_key_value_labels_in_a_profile_cost_one_listing(
     pce: dict[str, Any], simulator: Simulator
 ) -> None:
-    mocks = ProviderBackedMocks(stack_config(simulator))
-    pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", monitor=RecordingMonitor(mocks))
-    profiles = [
-        PairingProfile(
-            f"svc-{i}",
-            name=f"svc-{i}",
-            enabled=True,
-            labels=[{"key": "env", "value": "prod"}, {"key": "app", "value": "db"}],
-        )
-        for i in range(5)
-    ]
-    for profile in profiles:
-        assert resolve(profile.labels) == [
+    def program() -> None:
+        for i in range(5):
+            profile = PairingProfile(
+                f"svc-{i}",
+                name=f"svc-{i}",
+                enabled=True,
+                labels=[{"key": "env", "value": "prod"}, {"key": "app", "value": "db"}],
+            )
+            pulumi.export(f"labels-{i}", profile.labels)
+
+    outputs = kit_stack(simulator, program).up().outputs
+    for i in range(5):
+        assert outputs[f"labels-{i}"] == [
             {"href": pce["labels"]["env=prod"]},
             {"href": pce["labels"]["app=db"]},
         ]

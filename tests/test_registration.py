@@ -1,44 +1,31 @@
-"""What a program registers with the engine, run in-process under pulumi.runtime.set_mocks."""
+"""What a program registers with the engine, run in-process by the test kit's engine."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pulumi
-import pytest
 
-from conftest import API_SECRET, issued_codes, stack_config
+from conftest import API_SECRET, issued_codes, kit_stack
 from pairing_provider import PairingKey, PairingProfile
 from pairing_provider.key import SECRET_OUTPUTS
 from pairing_provider.simulator import Simulator
-from tests.pulumi_mocks import ProviderBackedMocks, RecordingMonitor
 
 PROFILE_TYPE = "pulumi-python:dynamic/illumio:PairingProfile"
 KEY_TYPE = "pulumi-python:dynamic/illumio:PairingKey"
 
 
-@pytest.fixture
-def monitor(simulator: Simulator) -> RecordingMonitor:
-    mocks = ProviderBackedMocks(stack_config(simulator))
-    recording = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="proj", stack="dev", preview=False, monitor=recording)
-    return recording
-
-
-def resolve(output: pulumi.Output[Any]) -> Any:
-    """An output's value (secrecy is the engine's doing: see the registration request)."""
-    return asyncio.get_event_loop().run_until_complete(output.future())
-
-
-def test_profile_registers_its_type_and_inputs(monitor: RecordingMonitor, client) -> None:
+def test_profile_registers_its_type_and_inputs(simulator: Simulator, client) -> None:
     label = client.request("POST", "/orgs/1/labels", json_body={"key": "env", "value": "prod"})
     assert label.json()["href"] == "/orgs/1/labels/1"
-    profile = PairingProfile(
-        "web", name="web", enabled=True, key_lifespan=3600, labels=["/orgs/1/labels/1"]
-    )
-    href = resolve(profile.href)
-    request = monitor.registration(PROFILE_TYPE, "web")
+
+    def program() -> None:
+        profile = PairingProfile(
+            "web", name="web", enabled=True, key_lifespan=3600, labels=["/orgs/1/labels/1"]
+        )
+        pulumi.export("href", profile.href)
+
+    up = kit_stack(simulator, program).up()
+    href = up.outputs["href"]
+    request = up.registration("web", PROFILE_TYPE)
     inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
     assert inputs["name"] == "web"
     assert inputs["enabled"] is True
@@ -49,15 +36,18 @@ def test_profile_registers_its_type_and_inputs(monitor: RecordingMonitor, client
     assert href.startswith("/orgs/1/pairing_profiles/")
 
 
-def test_key_asks_the_engine_to_keep_every_secret_output_secret(
-    monitor: RecordingMonitor, simulator: Simulator
-) -> None:
-    profile = PairingProfile("web", name="web", enabled=True)
-    key = PairingKey("web-key", pairing_profile=profile, triggers={"rotation": "1"})
-    code = resolve(key.activation_code)
+def test_key_asks_the_engine_to_keep_every_secret_output_secret(simulator: Simulator) -> None:
+    def program() -> None:
+        profile = PairingProfile("web", name="web", enabled=True)
+        key = PairingKey("web-key", pairing_profile=profile, triggers={"rotation": "1"})
+        for name in SECRET_OUTPUTS:
+            pulumi.export(name, getattr(key, name))
+
+    up = kit_stack(simulator, program).up()
+    code = up.outputs["activation_code"].value
     # The request the SDK really sends: the engine marks these outputs secret before it saves
     # or returns them (docs/pulumi-engine.md, "Secrets").
-    key_request = monitor.registration(KEY_TYPE, "web-key")
+    key_request = up.registration("web-key", KEY_TYPE)
     assert list(key_request.additionalSecretOutputs) == SECRET_OUTPUTS
     assert set(SECRET_OUTPUTS) == {
         "activation_code",
@@ -65,16 +55,20 @@ def test_key_asks_the_engine_to_keep_every_secret_output_secret(
         "windows_pairing_script",
         "cloud_init",
     }
-    assert list(monitor.registration(PROFILE_TYPE, "web").additionalSecretOutputs) == []
+    assert list(up.registration("web", PROFILE_TYPE).additionalSecretOutputs) == []
     assert code in issued_codes(simulator)
     for name in SECRET_OUTPUTS:
-        assert code in resolve(getattr(key, name)), name
+        assert code in up.outputs[name].value, name
     assert API_SECRET not in str(pulumi.runtime.rpc.deserialize_properties(key_request.object))
 
 
-def test_get_reads_an_existing_profile(monitor: RecordingMonitor, client) -> None:
+def test_get_reads_an_existing_profile(simulator: Simulator, client) -> None:
     existing = client.create_pairing_profile({"name": "legacy", "enabled": False})
-    found = PairingProfile.get("legacy", existing["href"])
-    name = resolve(found.name)
-    enabled = resolve(found.enabled)
-    assert (name, enabled) == ("legacy", False)
+
+    def program() -> None:
+        found = PairingProfile.get("legacy", existing["href"])
+        pulumi.export("name", found.name)
+        pulumi.export("enabled", found.enabled)
+
+    up = kit_stack(simulator, program).up()
+    assert (up.outputs["name"], up.outputs["enabled"]) == ("legacy", False)

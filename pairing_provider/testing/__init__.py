@@ -23,14 +23,17 @@ from pairing_provider.testing.pce import API_KEY_SECRET, API_KEY_USERNAME, PCE
 from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 
 if TYPE_CHECKING:
-    from pairing_provider.testing.engine import StackError, Step
+    from pairing_provider.testing.options import StackError, StackInterrupted
+    from pairing_provider.testing.records import PendingOperation, Step
     from pairing_provider.testing.stack import RunResult, Stack
 
 _LAZY = {
     "RunResult": "pairing_provider.testing.stack",
     "Stack": "pairing_provider.testing.stack",
-    "StackError": "pairing_provider.testing.engine",
-    "Step": "pairing_provider.testing.engine",
+    "PendingOperation": "pairing_provider.testing.records",
+    "StackError": "pairing_provider.testing.options",
+    "StackInterrupted": "pairing_provider.testing.options",
+    "Step": "pairing_provider.testing.records",
 }
 
 __all__ = [
@@ -38,11 +41,13 @@ __all__ = [
     "API_KEY_USERNAME",
     "PCE",
     "UNKNOWN",
+    "PendingOperation",
     "ResourceState",
     "RunResult",
     "Secret",
     "Stack",
     "StackError",
+    "StackInterrupted",
     "Step",
 ]
 

@@ -24,94 +24,33 @@ Pulumi's own unit-test mocks do.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-import dill  # type: ignore[import-untyped]
-from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
-from pulumi.dynamic import CheckResult, Config, ConfigureRequest, ResourceProvider
+from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.output import Unknown as SdkUnknown
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
-from pulumi.runtime.proto import resource_pb2
 
+from pairing_provider.testing.channels import Channels, ProviderChannel
+from pairing_provider.testing.options import (
+    Options,
+    StackError,
+    StackInterrupted,
+    protected_delete,
+    protected_replace,
+    refuse_import,
+    without_ignored_changes,
+)
+from pairing_provider.testing.records import PendingOperation, Step
 from pairing_provider.testing.values import ResourceState
+from pairing_provider.testing.wire import (
+    PROVIDER_KEY,
+    contains_unknown,
+    from_grpc,
+    unwrap_secrets,
+)
 
-PROVIDER_KEY = "__provider"
 STACK_TYPE = "pulumi:pulumi:Stack"
-SECRET = {rpc._special_sig_key: rpc._special_secret_sig}
-
-
-class StackError(Exception):
-    """The engine refused a resource: a check failure, or an invoke no provider serves."""
-
-
-@dataclass
-class Step:
-    """What one run did (or, in a preview, would do) to one resource."""
-
-    name: str
-    type: str
-    op: str  # create, update, replace, delete, same, read
-    replaces: list[str] = field(default_factory=list)
-
-
-def to_grpc(values: dict[str, Any]) -> struct_pb2.Struct:
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(rpc.serialize_properties(values, {}))
-    finally:
-        loop.close()
-
-
-def from_grpc(struct: struct_pb2.Struct) -> dict[str, Any]:
-    values = rpc.deserialize_properties(struct, True)
-    assert isinstance(values, dict)
-    return values
-
-
-def over_grpc(values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` as they arrive on the other side of a gRPC call."""
-    return from_grpc(to_grpc(values))
-
-
-def unwrap_secrets(values: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
-    """Plain values, and the top-level names that held a secret anywhere inside."""
-    plain, secret = {}, set()
-    for name, value in values.items():
-        plain[name], held = _unwrap(value)
-        if held:
-            secret.add(name)
-    return plain, frozenset(secret)
-
-
-def _unwrap(value: Any) -> tuple[Any, bool]:
-    if rpc.is_rpc_secret(value):
-        return _unwrap(rpc.unwrap_rpc_secret(value))[0], True
-    if isinstance(value, dict):
-        pairs = {key: _unwrap(item) for key, item in value.items()}
-        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
-    if isinstance(value, list):
-        items = [_unwrap(item) for item in value]
-        return [v for v, _ in items], any(s for _, s in items)
-    return value, False
-
-
-def mark_secrets(values: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
-    return {k: {**SECRET, "value": v} if k in names else v for k, v in values.items()}
-
-
-def contains_unknown(value: Any) -> bool:
-    if isinstance(value, SdkUnknown):
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(item) for item in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(item) for item in value)
-    return False
 
 
 class Deployment:
@@ -120,127 +59,212 @@ class Deployment:
     def __init__(
         self,
         prior: dict[str, ResourceState],
-        config: dict[str, str],
-        project: str,
+        channels: Channels,
         preview: bool,
+        pending: tuple[PendingOperation, ...] = (),
+        interrupt_after_create: str | None = None,
     ) -> None:
         self.prior = prior
-        self.config = config
-        self.project = project
+        self.channels = channels
         self.preview = preview
+        self.pending = list(pending)  # carried over from the last run, and this run's own
+        self.interrupt_after_create = interrupt_after_create
         self.state: dict[str, ResourceState] = {}
         self.steps: list[Step] = []
         self.stack_outputs: struct_pb2.Struct | None = None
-        self.registered: set[str] = set()  # every URN the program declared in this run
-        self._providers: dict[str, ResourceProvider] = {}
+        self.registered: set[str] = set()  # every old URN the program declared in this run
+        self.deleted: set[str] = set()  # old URNs deleted and gone from the state
+        self.registrations: list[Any] = []  # the SDK's RegisterResourceRequests, in order
         self._replaced: list[ResourceState] = []
         self._lock = threading.Lock()
 
-    # --- providers --------------------------------------------------------------------------
-
-    def provider(self, pickled: str) -> ResourceProvider:
-        """One configured provider per pickled class per run: a fresh provider process."""
+    def record(self, request: Any) -> None:
         with self._lock:
-            provider = self._providers.get(pickled)
-            if provider is None:
-                # The provider comes from the program's own registration (as for the engine).
-                provider = dill.loads(base64.b64decode(pickled))  # noqa: S301
-                provider.configure(ConfigureRequest(Config(dict(self.config), self.project)))
-                self._providers[pickled] = provider
-            return provider
+            self.registrations.append(request)
 
     # --- registrations ----------------------------------------------------------------------
 
     def register(self, urn: str, request: Any) -> tuple[str, dict[str, Any], frozenset[str]]:
         """(id, outputs, secret output names) the program gets for this registration."""
-        with self._lock:
-            self.registered.add(urn)
+        options = Options.of(request)
+        old = self._old(urn, options)
         news, secret_inputs = unwrap_secrets(from_grpc(request.object))
         secret = frozenset(request.additionalSecretOutputs) | secret_inputs
-        old = self.prior.get(urn)
-        if PROVIDER_KEY not in news:
-            return self._echo(urn, request, news, secret, old)
-        provider = self.provider(news[PROVIDER_KEY])
-        checked = self._check(provider, request, old.raw_inputs if old else {}, news)
+        refuse_import(request, options, PROVIDER_KEY in news)
+        if old is not None:
+            news = without_ignored_changes(news, old.raw_inputs, options.ignore_changes)
+        provider = self.channels.for_resource(request.type, news)
+        if provider is None:
+            return self._echo(urn, request, news, secret, old, options)
+        checked = self._check(provider, urn, request, old.raw_inputs if old else {}, news)
         if old is None:
-            return self._create(urn, request, provider, checked, secret)
-        diff = provider.diff(old.id, over_grpc(old.raw_outputs), checked)
-        changed = diff.changes if diff.changes is not None else checked != old.raw_inputs
+            return self._create(urn, request, provider, checked, secret, options)
+        diff = provider.diff(urn, old.id, old.raw_outputs, checked, old.raw_inputs)
+        if diff.changes is not None:
+            changed = diff.changes
+        else:  # DIFF_UNKNOWN: the engine diffs the inputs itself (diffResource)
+            ignored = without_ignored_changes(checked, old.raw_inputs, options.ignore_changes)
+            changed = ignored != old.raw_inputs
+        if old.pending_replacement or (changed and diff.replaces):
+            return self._replace(urn, request, provider, old, diff, news, secret, options)
         if not changed:
-            return self._keep(urn, request, old, "same")
-        if diff.replaces:
-            return self._replace(urn, request, provider, old, diff, news, secret)
-        return self._update(urn, request, provider, old, checked, secret)
+            return self._keep(urn, request, old, options)
+        return self._update(urn, request, provider, old, checked, secret, options)
+
+    def _old(self, urn: str, options: Options) -> ResourceState | None:
+        """``getOldResource``: the old state under this URN, else under its first alias."""
+        with self._lock:
+            for candidate in (urn, *options.aliases):
+                old = self.prior.get(candidate)
+                if old is not None and candidate not in self.registered:
+                    self.registered.add(candidate)
+                    return old
+            self.registered.add(urn)
+            return None
 
     def _check(
-        self, provider: ResourceProvider, request: Any, olds: dict[str, Any], news: dict[str, Any]
+        self,
+        provider: ProviderChannel,
+        urn: str,
+        request: Any,
+        olds: dict[str, Any],
+        news: dict[str, Any],
     ) -> dict[str, Any]:
-        result: CheckResult = provider.check(over_grpc(olds), news)
+        result = provider.check(urn, olds, news)
         if result.failures:
-            reasons = "; ".join(failure.reason for failure in result.failures)
+            reasons = "; ".join(result.failures)
             raise StackError(f"{request.type} {request.name!r}: check failed: {reasons}")
-        return over_grpc({**result.inputs, PROVIDER_KEY: news[PROVIDER_KEY]})
+        return result.inputs
 
     def _create(
         self,
         urn: str,
         request: Any,
-        provider: ResourceProvider,
+        provider: ProviderChannel,
         checked: dict[str, Any],
         secret: frozenset[str],
+        options: Options,
         op: str = "create",
         replaces: list[str] | None = None,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
         self._step(request, op, replaces)
         if self.preview:
             return "", checked, secret
-        created = provider.create(checked)
-        outputs = over_grpc({**(created.outs or {}), PROVIDER_KEY: checked[PROVIDER_KEY]})
-        self._save(urn, request, created.id, checked, outputs, secret)
-        return created.id, outputs, secret
+        id_, outputs = self._apply_create(urn, request, provider, checked)
+        self._save(urn, request, id_, checked, outputs, secret, options)
+        return id_, outputs, secret
+
+    def _apply_create(
+        self, urn: str, request: Any, provider: ProviderChannel, checked: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """``doCreate``: a pending ``creating`` operation is recorded before Create and
+        completed when it returns, failed or not; a run killed in between keeps it."""
+        operation = PendingOperation(urn, "creating", checked)
+        with self._lock:
+            self.pending.append(operation)
+        try:
+            created = provider.create(urn, checked)
+        except Exception:
+            self.pending.remove(operation)
+            raise
+        if request.name == self.interrupt_after_create:
+            raise StackInterrupted(
+                f"the run was interrupted after the provider created {urn} and before the "
+                "engine saved it: the state keeps a pending create"
+            )
+        with self._lock:
+            self.pending.remove(operation)
+        return created
 
     def _update(
         self,
         urn: str,
         request: Any,
-        provider: ResourceProvider,
+        provider: ProviderChannel,
         old: ResourceState,
         checked: dict[str, Any],
         secret: frozenset[str],
+        options: Options,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
         self._step(request, "update")
         if self.preview:
             return old.id, checked, secret
-        updated = provider.update(old.id, over_grpc(old.raw_outputs), checked)
-        outputs = over_grpc({**(updated.outs or {}), PROVIDER_KEY: checked[PROVIDER_KEY]})
-        self._save(urn, request, old.id, checked, outputs, secret)
+        outputs = provider.update(urn, old.id, old.raw_outputs, checked, old.raw_inputs)
+        self._save(urn, request, old.id, checked, outputs, secret, options)
         return old.id, outputs, secret
 
     def _replace(
         self,
         urn: str,
         request: Any,
-        provider: ResourceProvider,
+        provider: ProviderChannel,
         old: ResourceState,
         diff: Any,
         news: dict[str, Any],
         secret: frozenset[str],
+        options: Options,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
-        # The engine checks a replacement again with no olds: it is a new resource.
-        checked = self._check(provider, request, {}, news)
-        if not self.preview:
-            if diff.delete_before_replace:
-                provider.delete(old.id, over_grpc(old.raw_outputs))
+        """``continueStepsFromDiff``: refused for a protected resource; a second Check with no
+        olds; then delete-before-replace (the option overrides the provider's answer) deletes
+        the old and its dependents that would be replaced first, or the old goes at the end."""
+        if options.protect and old.protect:
+            raise protected_replace(urn)
+        checked = self._check(provider, urn, request, {}, news)
+        delete_first = diff.delete_before_replace
+        if options.delete_before_replace is not None:
+            delete_first = options.delete_before_replace
+        if not self.preview and not old.pending_replacement:
+            if delete_first:
+                self._delete_before_replace(old)
             else:
                 self._replaced.append(old)
-        return self._create(urn, request, provider, checked, secret, "replace", diff.replaces)
+        return self._create(
+            urn, request, provider, checked, secret, options, "replace", diff.replaces
+        )
+
+    def _delete_before_replace(self, root: ResourceState) -> None:
+        """Delete the dependents that would be replaced (reverse order), then the old itself;
+        each is kept in the state marked pending replacement once its Delete succeeded."""
+        for dependent in reversed(self._dependents_replaced_with(root)):
+            if dependent.protect:
+                raise protected_replace(dependent.urn)
+            self._delete(dependent, replacing=True)
+            self._mark_pending_replacement(dependent)
+        self._delete(root, replacing=True)
+        self._mark_pending_replacement(root)
+
+    def _dependents_replaced_with(self, root: ResourceState) -> list[ResourceState]:
+        """``calculateDependentReplacements``: every later resource of the old state whose inputs
+        come from one being replaced, asked Diff with those inputs unknown; replaced if the
+        provider says so. Resources this run already registered cannot depend on the root."""
+        replaced, found = {root.urn}, []
+        for state in self.prior.values():
+            if state.urn in self.registered or state.external:
+                continue
+            hit = [name for name, urns in state.dependencies.items() if replaced & set(urns)]
+            provider = self.channels.for_resource(state.type, state.raw_outputs)
+            if not hit or provider is None:
+                continue
+            made_unknown = {name: SdkUnknown() for name in hit}  # type: ignore[no-untyped-call]
+            unknown = {**state.raw_inputs, **made_unknown}
+            diff = provider.diff(state.urn, state.id, state.raw_outputs, unknown, state.raw_inputs)
+            if diff.replaces:
+                replaced.add(state.urn)
+                found.append(state)
+        return found
+
+    def _mark_pending_replacement(self, old: ResourceState) -> None:
+        with self._lock:
+            self.state.setdefault(old.urn, replace(old, pending_replacement=True))
 
     def _keep(
-        self, urn: str, request: Any, old: ResourceState, op: str
+        self, urn: str, request: Any, old: ResourceState, options: Options
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
-        self._step(request, op)
+        """A SameStep: the old id and outputs, under this run's URN and options."""
+        self._step(request, "same")
+        kept = options.kept_by(replace(old, urn=urn, name=request.name))
         with self._lock:
-            self.state[urn] = old
+            self.state[urn] = kept
         return old.id, old.raw_outputs, old.secret_outputs
 
     def _echo(
@@ -250,30 +274,33 @@ class Deployment:
         news: dict[str, Any],
         secret: frozenset[str],
         old: ResourceState | None,
+        options: Options,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
         """A resource of another provider: its inputs are its outputs, its id its name."""
         if old is not None and old.raw_inputs == news:
-            return self._keep(urn, request, old, "same")
+            return self._keep(urn, request, old, options)
         self._step(request, "create" if old is None else "update")
         if self.preview or contains_unknown(news):
             return (old.id if old else ""), news, secret
-        self._save(urn, request, f"{request.name}-id", news, news, secret)
+        self._save(urn, request, f"{request.name}-id", news, news, secret, options)
         return f"{request.name}-id", news, secret
 
     def read(self, urn: str, request: Any) -> tuple[dict[str, Any], frozenset[str]]:
         """``Resource.get``: Read(id, properties = inputs = the get's inputs)."""
         with self._lock:
             self.registered.add(urn)
-        props = from_grpc(request.properties)
-        provider = self.provider(props[PROVIDER_KEY])
-        result = provider.read(request.id, props)
+        # The dynamic server accepts no secrets: the engine hands it the get's inputs plain.
+        props = unwrap_secrets(from_grpc(request.properties))[0]
+        provider = self.channels.for_resource(request.type, props)
+        if provider is None:
+            raise StackError(f"{request.type} {request.name!r}: no provider serves a get here")
         # As the engine: the resource keeps the id asked for, even when the answer has none
         # (it fails a get only when outputs are absent, and the dynamic server always adds
         # __provider), so a get of a missing object gets no other outputs.
-        outputs = over_grpc({**(result.outs or {}), PROVIDER_KEY: props[PROVIDER_KEY]})
+        outputs = provider.read(urn, request.id, props, props).outputs
         secret = frozenset(request.additionalSecretOutputs)
         self._step(request, "read")
-        self._save(urn, request, request.id, props, outputs, secret, external=True)
+        self._save(urn, request, request.id, props, outputs, secret, None, external=True)
         return outputs, secret
 
     def _step(self, request: Any, op: str, replaces: list[str] | None = None) -> None:
@@ -288,11 +315,14 @@ class Deployment:
         inputs: dict[str, Any],
         outputs: dict[str, Any],
         secret: frozenset[str],
+        options: Options | None,
         external: bool = False,
     ) -> None:
         state = ResourceState(
             urn, request.type, request.name, id_, inputs, outputs, secret, external
         )
+        if options is not None:
+            state = options.kept_by(state)
         with self._lock:
             self.state[urn] = state
 
@@ -301,36 +331,49 @@ class Deployment:
     def finish(self) -> None:
         """Delete what was replaced, then what the program no longer declares (newest first)."""
         gone = [s for urn, s in self.prior.items() if urn not in self.registered and not s.external]
-        for old in [*self._replaced, *reversed(gone)]:
-            if old in gone:
-                self.steps.append(Step(old.name, old.type, "delete"))
+        for old in self._replaced:
+            if not self.preview:
+                self._delete(old, replacing=True)
+        for old in reversed(gone):
+            self.steps.append(Step(old.name, old.type, "delete"))
             if self.preview:
+                if old.protect:  # DeleteStep.Apply refuses before it looks at DryRun
+                    raise protected_delete(old.urn)
                 continue
-            if PROVIDER_KEY in old.raw_outputs:
-                provider = self.provider(old.raw_outputs[PROVIDER_KEY])
-                provider.delete(old.id, over_grpc(old.raw_outputs))
+            self._delete(old, replacing=False)
+            self.deleted.add(old.urn)
+
+    def _delete(self, old: ResourceState, replacing: bool) -> None:
+        """``DeleteStep.Apply``: a protected resource is refused (unless it is being replaced:
+        that was checked before); a retained one, or one a delete-before-replace already
+        deleted, leaves the state with no Delete."""
+        if old.protect and not replacing:
+            raise protected_delete(old.urn)
+        provider = self.channels.for_resource(old.type, old.raw_outputs)
+        if old.retain_on_delete or old.pending_replacement or provider is None:
+            return
+        provider.delete(old.urn, old.id, old.raw_outputs, old.raw_inputs)
 
     def refresh(self) -> None:
         """``pulumi refresh``: Read(id, old outputs) of every resource, without the program.
 
         An empty id drops the resource; otherwise the answer becomes its outputs, and its
-        ``ReadResult.inputs`` (SDK 3.216 and later) its inputs. Resources of other providers
-        are kept as they are.
+        ``ReadResult.inputs`` (SDK 3.216 and later) its inputs. Resources of other providers,
+        and those pending replacement (``RefreshStep.Apply``), are kept as they are.
         """
         for urn, old in self.prior.items():
-            if PROVIDER_KEY not in old.raw_outputs:
+            provider = self.channels.for_resource(old.type, old.raw_outputs)
+            if provider is None or old.pending_replacement:
                 self.state[urn] = old
                 continue
-            pickled = old.raw_outputs[PROVIDER_KEY]
-            result = self.provider(pickled).read(old.id, over_grpc(old.raw_outputs))
+            result = provider.read(urn, old.id, old.raw_outputs, old.raw_inputs)
             if not result.id:
                 self.steps.append(Step(old.name, old.type, "delete"))
                 continue
-            outputs = over_grpc({**(result.outs or {}), PROVIDER_KEY: pickled})
-            given = getattr(result, "inputs", None)
-            inputs = (
-                old.raw_inputs if given is None else over_grpc({**given, PROVIDER_KEY: pickled})
-            )
+            outputs = result.outputs
+            inputs = old.raw_inputs if result.inputs is None else result.inputs
+            # For display only, the inverse of an up's diff: the refreshed state as the olds.
+            provider.diff(urn, result.id, outputs, old.raw_inputs, inputs)
             same = outputs == old.raw_outputs and inputs == old.raw_inputs
             self.steps.append(Step(old.name, old.type, "same" if same else "update"))
             self.state[urn] = replace(old, id=result.id, raw_inputs=inputs, raw_outputs=outputs)
@@ -342,41 +385,5 @@ class Deployment:
             return dict(self.prior)
         if completed:
             return dict(self.state)
-        return {**self.prior, **self.state}
-
-
-class _NoInvokes(Mocks):
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        raise AssertionError("the monitor registers resources itself")
-
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], None]:
-        raise StackError(f"no provider serves the invoke {args.token} in this test kit")
-
-
-class DeploymentMonitor(MockMonitor):
-    """What the SDK talks to during a run (``pulumi.runtime.set_mocks(monitor=...)``)."""
-
-    def __init__(self, deployment: Deployment) -> None:
-        super().__init__(_NoInvokes())
-        self.deployment = deployment
-
-    def RegisterResource(self, request: Any) -> Any:
-        urn = self.make_urn(request.parent, request.type, request.name)
-        if request.type == STACK_TYPE or not request.custom:
-            return resource_pb2.RegisterResourceResponse(urn=urn)
-        id_, outputs, secret = self.deployment.register(urn, request)
-        return resource_pb2.RegisterResourceResponse(
-            urn=urn, id=id_, object=to_grpc(mark_secrets(outputs, secret))
-        )
-
-    def ReadResource(self, request: Any) -> Any:
-        urn = self.make_urn(request.parent, request.type, request.name)
-        outputs, secret = self.deployment.read(urn, request)
-        return resource_pb2.ReadResourceResponse(
-            urn=urn, properties=to_grpc(mark_secrets(outputs, secret))
-        )
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:
-        if request.urn.split("::")[2] == STACK_TYPE:
-            self.deployment.stack_outputs = request.outputs
-        return empty_pb2.Empty()
+        merged = {**self.prior, **self.state}
+        return {urn: state for urn, state in merged.items() if urn not in self.deleted}

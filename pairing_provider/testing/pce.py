@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 from pairing_provider.simulator import Simulator
 
 if TYPE_CHECKING:
+    from pairing_provider.testing.channels import ChannelFactory
     from pairing_provider.testing.stack import Program, Stack
 
 API_KEY_USERNAME = "api_0123456789ab"
 API_KEY_SECRET = "pce-test-secret-7f3a91c0"  # noqa: S105 - the simulator's key, not a real one
+UNPACED = 1_000_000  # the highest illumio:maxRequestsPerMinute: no wait for room
 
 
 class PCE:
@@ -35,6 +37,9 @@ class PCE:
     def __init__(
         self, org_id: int = 1, *, seed_defaults: bool = True, **simulator_options: Any
     ) -> None:
+        # The provider's default pacing (450 requests a minute, a real PCE's budget) only
+        # slows a test down against a simulator that enforces no limit: off unless one is set.
+        self.paced = simulator_options.get("rate_limit") is not None
         self.simulator = Simulator(
             api_key_username=API_KEY_USERNAME,
             api_key_secret=API_KEY_SECRET,
@@ -161,19 +166,22 @@ class PCE:
         secrets: tuple[str, ...] = (),
         project: str | None = None,
         stack: str = "test",
+        channels: ChannelFactory | None = None,
     ) -> Stack:
         """A stack of ``program`` (a function, a project directory or its ``__main__.py``)
         whose providers talk to this PCE; ``config`` as ``pulumi config set`` takes it (a key
         without a namespace is the project's), ``secrets`` the keys set with ``--secret``."""
         from pairing_provider.testing.stack import Stack
 
+        unpaced = {} if self.paced else {"illumio:maxRequestsPerMinute": str(UNPACED)}
         return Stack(
             program,
-            config={**self.stack_config, **(config or {})},
+            config={**self.stack_config, **unpaced, **(config or {})},
             secrets=(*secrets, "illumio:apiKeySecret"),
             project=project,
             stack=stack,
             request_log=self._request_log,
+            **({"channels": channels} if channels else {}),
         )
 
     def _request_log(self) -> list[dict[str, Any]]:

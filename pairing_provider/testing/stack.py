@@ -17,7 +17,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,12 @@ from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 
-from pairing_provider.testing.engine import Deployment, DeploymentMonitor, Step, from_grpc
+from pairing_provider.testing.channels import ChannelFactory, Channels, in_process
+from pairing_provider.testing.engine import Deployment
+from pairing_provider.testing.monitor import DeploymentMonitor
+from pairing_provider.testing.records import PendingOperation, Step
 from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
+from pairing_provider.testing.wire import from_grpc
 
 Program = Callable[[], Any] | str | os.PathLike[str]
 NO_CHANGE = ("same", "read")
@@ -41,11 +45,26 @@ class RunResult:
     steps: list[Step]
     resources: list[ResourceState]  # the stack's state after the run
     requests: list[dict[str, Any]]  # the PCE requests made during the run
+    warnings: list[str] = field(default_factory=list)  # what the engine would warn about
+    # What the program asked of the engine: the SDK's RegisterResourceRequest of each custom
+    # resource (inputs in ``object``, ``additionalSecretOutputs``, the options), in order.
+    registrations: list[Any] = field(default_factory=list, repr=False)
 
     def resource(self, name: str, type_: str | None = None) -> ResourceState:
         """The resource named ``name`` (of type ``type_``, e.g. ``"PairingKey"``, when two
         resources of different types share the name)."""
         return find_resource(self.resources, name, type_)
+
+    def registration(self, name: str, type_: str | None = None) -> Any:
+        """The registration request of the resource named ``name`` (of type ``type_``)."""
+        found = [
+            request
+            for request in self.registrations
+            if request.name == name and (type_ is None or request.type.endswith(type_))
+        ]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} registrations of {name!r} in this run")
+        return found[0]
 
     @property
     def changes(self) -> dict[str, str]:
@@ -80,6 +99,7 @@ class Stack:
         project: str | None = None,
         stack: str = "test",
         request_log: Callable[[], list[dict[str, Any]]] | None = None,
+        channels: ChannelFactory = in_process,
     ) -> None:
         self.program = program
         self.directory, project_file = _project_files(program)
@@ -90,7 +110,10 @@ class Stack:
         }
         self.secrets = frozenset(_qualified(key, self.project) for key in secrets)
         self.state: dict[str, ResourceState] = {}
+        # Pending operations of interrupted runs, kept in every later state (snapshot.go).
+        self.pending_operations: tuple[PendingOperation, ...] = ()
         self._request_log = request_log or list
+        self._channels = channels  # how providers are reached: in-process, or over gRPC
         self._saved_config = dict(self.config)  # what the state holds: set by each up
         self._outputs: dict[str, Any] = {}
 
@@ -101,15 +124,26 @@ class Stack:
         if secret:
             self.secrets = self.secrets | {qualified}
 
-    def up(self) -> RunResult:
-        return self._run(preview=False)
+    def up(self, *, interrupt_after_create: str | None = None) -> RunResult:
+        """``pulumi up``. ``interrupt_after_create="web"`` plays a run killed once the provider
+        created ``web`` and before the engine saved it: :class:`StackInterrupted` is raised and
+        the state keeps a pending create (``pending_operations``)."""
+        return self._run(preview=False, interrupt_after_create=interrupt_after_create)
 
     def preview(self) -> RunResult:
         return self._run(preview=True)
 
-    def refresh(self) -> RunResult:
-        """``pulumi refresh``: the state read back from the PCE (drift, deletions)."""
-        return self._without_program(Deployment.refresh)
+    def refresh(self, *, clear_pending_creates: bool = False) -> RunResult:
+        """``pulumi refresh``: the state read back from the PCE (drift, deletions).
+
+        Pending creates stay unless ``clear_pending_creates=True`` (``pulumi refresh
+        --clear-pending-creates``); ``--import-pending-creates`` is not modelled."""
+        result = self._without_program(Deployment.refresh)
+        if clear_pending_creates:
+            self.pending_operations = tuple(
+                op for op in self.pending_operations if op.type != "creating"
+            )
+        return result
 
     def destroy(self) -> RunResult:
         """``pulumi destroy``: every resource the stack created deleted, newest first."""
@@ -119,19 +153,25 @@ class Stack:
         """The state of the resource named ``name`` (and of type ``type_``, if given)."""
         return find_resource(list(self.state.values()), name, type_)
 
-    def _run(self, preview: bool) -> RunResult:
-        deployment = Deployment(self.state, self.config, self.project, preview)
+    def _run(self, preview: bool, interrupt_after_create: str | None = None) -> RunResult:
+        warnings = [] if preview else pending_operations_warning(self.pending_operations)
         logged = len(self._request_log())
         completed = False
-        try:
-            with _fresh_provider_process(), _event_loop() as loop, self._inside_project():
-                _install_mocks(deployment, self, preview)
-                loop.run_until_complete(pulumi.runtime.run_in_stack(self._main))
-                deployment.finish()
-                completed = True
-        finally:
-            pulumi.runtime.set_all_config({}, [])
-            self.state = deployment.final_state(completed)
+        with self._provider_channels(self.config) as channels:
+            deployment = Deployment(
+                self.state, channels, preview, self.pending_operations, interrupt_after_create
+            )
+            try:
+                with _event_loop() as loop, self._inside_project():
+                    _install_mocks(deployment, self, preview)
+                    loop.run_until_complete(pulumi.runtime.run_in_stack(self._main))
+                    deployment.finish()
+                    completed = True
+            finally:
+                pulumi.runtime.set_all_config({}, [])
+                self.state = deployment.final_state(completed)
+                if not preview:
+                    self.pending_operations = tuple(deployment.pending)
         outputs = _stack_outputs(deployment)
         if not preview:
             self._saved_config, self._outputs = dict(self.config), outputs
@@ -140,20 +180,22 @@ class Stack:
             steps=list(deployment.steps),
             resources=list(self.state.values()),
             requests=self._request_log()[logged:],
+            warnings=warnings,
+            registrations=list(deployment.registrations),
         )
 
     def _without_program(self, action: Callable[[Deployment], None]) -> RunResult:
         """Refresh and destroy run without the program, with the config the last ``up`` saved
         in the state (as the engine configures providers for them)."""
-        deployment = Deployment(self.state, self._saved_config, self.project, preview=False)
         logged = len(self._request_log())
         completed = False
-        try:
-            with _fresh_provider_process():
+        with self._provider_channels(self._saved_config) as channels:
+            deployment = Deployment(self.state, channels, preview=False)
+            try:
                 action(deployment)
                 completed = True
-        finally:
-            self.state = deployment.final_state(completed)
+            finally:
+                self.state = deployment.final_state(completed)
         if not self.state:
             self._outputs = {}
         return RunResult(
@@ -171,6 +213,19 @@ class Stack:
         return None
 
     @contextmanager
+    def _provider_channels(self, config: dict[str, str]) -> Iterator[Channels]:
+        """The engine starts a new provider process for every run: the in-process provider
+        forgets the process-wide caches (label listing, refresh snapshot) of earlier runs."""
+        from pairing_provider.client import reset_connections
+
+        reset_connections()
+        channels = self._channels(config, self.secrets, self.project)
+        try:
+            yield channels
+        finally:
+            channels.close()
+
+    @contextmanager
     def _inside_project(self) -> Iterator[None]:
         """As the language host runs a project: from its directory, importable from there."""
         if self.directory is None:
@@ -184,6 +239,21 @@ class Stack:
         finally:
             os.chdir(cwd)
             sys.path[:] = path
+
+
+def pending_operations_warning(pending: tuple[PendingOperation, ...]) -> list[str]:
+    """What ``printPendingOperationsWarning`` (deployment_executor.go) prints at the start of an
+    up (not a preview) whose state holds pending operations."""
+    if not pending:
+        return []
+    listed = "".join(f"  * {op.urn}, interrupted while {op.type}\n" for op in pending)
+    return [
+        f"Attempting to deploy or update resources with {len(pending)} pending operations "
+        f"from previous deployment.\n{listed}These resources are in an unknown state because "
+        "the Pulumi CLI was interrupted while waiting for changes to these resources to "
+        "complete. [...] Note that `pulumi refresh` will need to be run interactively to "
+        "clear pending CREATE operations."
+    ]
 
 
 def find_resource(
@@ -251,16 +321,6 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
         task.cancel()
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-
-
-@contextmanager
-def _fresh_provider_process() -> Iterator[None]:
-    """The engine starts a new provider process for every run: forget the process-wide
-    caches (label listing, refresh snapshot) a previous run in this process left behind."""
-    from pairing_provider.client import reset_connections
-
-    reset_connections()
-    yield
 
 
 def _stack_outputs(deployment: Deployment) -> dict[str, Any]:

@@ -74,6 +74,12 @@ class ResourceState:
     raw_outputs: dict[str, Any] = field(repr=False)
     secret_outputs: frozenset[str] = frozenset()
     external: bool = False  # read with Resource.get: never created, updated or deleted
+    protect: bool = False
+    retain_on_delete: bool = False
+    # Deleted by a delete-before-replace whose create has not run yet (the engine's
+    # PendingReplacement): the next up creates it whatever the diff says.
+    pending_replacement: bool = False
+    dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ResourceState):
