@@ -117,6 +117,28 @@ class PairingProfileError(PCEError):
     """Creating or adopting a profile failed for a reason the program can fix."""
 
 
+class PairingKeyError(PCEError):
+    """Making a key's activation codes failed after the PCE had issued some of them: the
+    message says how many were issued and that none is kept (the PCE cannot revoke one)."""
+
+
+class PairingKeyLimitError(PairingKeyError):
+    """The PCE refused a new activation code: the profile's hard limit of outstanding
+    pairing keys is reached."""
+
+
+def restate(error: PCEError, cls: type[PCEError], detail: str) -> PCEError:
+    """``error`` as ``cls``, with ``detail`` added: the same request, status and PCE tokens."""
+    return cls(
+        status=error.status,
+        method=error.method,
+        path=error.path,
+        request_id=error.request_id,
+        errors=error.errors,
+        detail="; ".join(filter(None, [error.detail, detail])),
+    )
+
+
 class LookupFailedError(IllumioError, LookupError):
     """A look-up found nothing, or more than the one it needed."""
 

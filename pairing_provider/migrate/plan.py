@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     for name, info in PairingProfileArgs.model_fields.items()
     if name not in REQUIRED
 }
+# Terraform always sent these at its defaults; the provider sends them only when set, so a
+# value at Terraform's default is left unset (and the PCE keeps what it has).
+DEFAULTS.update(log_traffic=False, log_traffic_lock=True)
 # Computed by the PCE (or by Terraform: `id`); never inputs.
 PROFILE_READ_ONLY = frozenset({"id", *PROFILE.read_only})
 SPEC_FIELDS = PROFILE.sent  # what Terraform manages too (adopt_existing is ours alone)
@@ -89,6 +92,7 @@ class KeyDecl:
     resource_name: str
     profile_href: str
     profile: ProfileDecl | None  # the declaration whose href it refers to, when in this state
+    token_count: int = 1  # Terraform's token_count: codes the key holds
 
     @property
     def variable(self) -> str:
@@ -128,7 +132,7 @@ def plan_migration(state: TerraformState) -> Migration:
     keys = _plan_keys(keys_in, profiles, findings, errors)
     if errors:
         raise MigrationError("cannot migrate; nothing was written:\n  " + "\n  ".join(errors))
-    return Migration(state, profiles, keys, findings, _notes(profiles_in))
+    return Migration(state, profiles, keys, findings, [])
 
 
 def _plan_profiles(
@@ -276,18 +280,6 @@ def _duplicate_names(instances: list[StateInstance]) -> list[str]:
     return problems
 
 
-def _notes(profiles: list[StateInstance]) -> list[str]:
-    """Program-wide caveats, said once."""
-    if any("ven_type" not in instance.values for instance in profiles):
-        return [
-            "ven_type: the Terraform provider does not track it, so the program leaves it at "
-            'its default "server". A profile whose VEN type is "endpoint" or '
-            '"specified_during_activation" in the PCE would be changed by `pulumi up`: add '
-            "ven_type=... to its declaration first."
-        ]
-    return []
-
-
 # --- pairing keys -----------------------------------------------------------------------------
 
 
@@ -305,7 +297,20 @@ def _key(
     problems = [f"{instance.address}: {failure.reason}" for failure in failures]
     profile = by_href.get(href) if isinstance(href, str) else None
     findings += _key_findings(instance, profile)
-    decl = KeyDecl(instance.address, resource_name, href if isinstance(href, str) else "", profile)
+    count = values.get("token_count")
+    _, count_failures = KEY.check({"pairing_profile_href": href, "token_count": count})
+    problems += [
+        f"{instance.address}: {f.reason}"
+        for f in count_failures
+        if f.field != "pairing_profile_href"
+    ]
+    decl = KeyDecl(
+        instance.address,
+        resource_name,
+        href if isinstance(href, str) else "",
+        profile,
+        int(count) if isinstance(count, int | float) and not count_failures else 1,
+    )
     return decl, problems
 
 
@@ -321,17 +326,6 @@ def _key_findings(instance: StateInstance, profile: ProfileDecl | None) -> list[
             "profile's key_lifespan or allowed_uses_per_key runs out.",
         )
     ]
-    count = values.get("token_count")
-    if isinstance(count, int | float) and count > 1:
-        findings.append(
-            Finding(
-                address,
-                "token_count",
-                f"Terraform kept {int(count)} codes in this resource; a PairingKey holds one. "
-                "One code pairs up to allowed_uses_per_key VENs; if VMs need distinct codes, "
-                "declare one PairingKey per code (e.g. in a loop with distinct names).",
-            )
-        )
     if profile is None:
         findings.append(
             Finding(
