@@ -19,7 +19,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
 from pulumi.dynamic import Resource as DynamicResource
 
 from pairing_provider.declaration import is_unknown, without_provider
@@ -96,6 +103,21 @@ class PairingKeyProvider(IllumioResourceProvider):
     """Activation codes for ``pulumi-python:dynamic/illumio:PairingKey``."""
 
     declaration = KEY
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        result = super().check(olds, news)
+        window, lifespan = (
+            result.inputs.get("renew_before"),
+            result.inputs.get("profile_key_lifespan"),
+        )
+        if not result.failures and isinstance(window, int) and isinstance(lifespan, int):
+            if window >= lifespan:
+                reason = (
+                    f"renew_before: {window} seconds must be shorter than the profile's "
+                    f"key_lifespan ({lifespan} seconds), or every up would make a new key"
+                )
+                return CheckResult(news, [CheckFailure("renew_before", reason)])
+        return result
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = KEY.changed(olds, news, normalise=_comparable)
