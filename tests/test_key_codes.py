@@ -27,12 +27,17 @@ HARD_LIMIT = {
 }
 
 
-def fleet(**key: Any) -> Any:
+def fleet(*, lifespan: int = 3600, **key: Any) -> Any:
+    """A profile with this key_lifespan and a key wired to it with these inputs."""
+
     def declare(run: Run) -> None:
         profile = run.resource(
-            PairingProfile, "web", PROFILES, {"name": "web", "enabled": True, "key_lifespan": 3600}
+            PairingProfile,
+            "web",
+            PROFILES,
+            {"name": "web", "enabled": True, "key_lifespan": lifespan},
         )
-        wiring = {"pairing_profile_href": profile.ref("id"), "profile_key_lifespan": 3600}
+        wiring = {"pairing_profile_href": profile.ref("id"), "profile_key_lifespan": lifespan}
         run.resource(PairingKey, "web-key", KEYS, {**wiring, **key})
 
     return declare

@@ -8,25 +8,14 @@ from typing import Any
 
 import pytest
 
-from pairing_provider.key import PairingKey, PairingKeyProvider
-from pairing_provider.profile import PairingProfile, PairingProfileProvider
 from pairing_provider.simulator import Simulator
 from tests.engine import Engine
-from tests.engine_stack import CheckFailedError, Run, Stack
-
-KEYS = PairingKeyProvider()
-PROFILES = PairingProfileProvider()
+from tests.engine_stack import CheckFailedError, Stack
+from tests.test_key_codes import fleet as key_fleet
 
 
 def fleet(**key: Any) -> Any:
-    def declare(run: Run) -> None:
-        profile = run.resource(
-            PairingProfile, "web", PROFILES, {"name": "web", "enabled": True, "key_lifespan": 7200}
-        )
-        wiring = {"pairing_profile_href": profile.ref("id"), "profile_key_lifespan": 7200}
-        run.resource(PairingKey, "web-key", KEYS, {**wiring, **key})
-
-    return declare
+    return key_fleet(lifespan=7200, **key)
 
 
 def expiring_in(stack: Stack, minutes: int) -> None:
@@ -76,9 +65,9 @@ def test_refresh_drops_a_key_due_for_renewal_unless_regeneration_is_off(
 
     stack.up(fleet(renew_before="90m", regenerate_when_expired=False))
     expiring_in(stack, 60)
-    assert stack.preview(fleet(renew_before="90m", regenerate_when_expired=False)).op("web-key") == (
-        "same"
-    )
+    assert stack.preview(fleet(renew_before="90m", regenerate_when_expired=False)).op(
+        "web-key"
+    ) == ("same")
     [kept] = [s for s in stack.refresh() if s.before.name == "web-key"]
     assert kept.after is not None
 
