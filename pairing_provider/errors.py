@@ -67,8 +67,19 @@ class PCEError(IllumioError):
         return "; ".join(parts)
 
 
+# The settings an error points to, as config.SOURCES names them (tests hold the two together).
+CREDENTIAL_SETTINGS = (
+    "stack config 'illumio:apiKeyUsername' and 'illumio:apiKeySecret' (or environment "
+    "variables ILLUMIO_API_KEY_USERNAME and ILLUMIO_API_KEY_SECRET)"
+)
+HOST_SETTING = "stack config 'illumio:pceHost' (or environment variable ILLUMIO_PCE_HOST)"
+
+
 class AuthenticationError(PCEError):
     """401: the API key id or secret is wrong or missing."""
+
+    def _message(self) -> str:
+        return f"{super()._message()}; the PCE refused the API key: check {CREDENTIAL_SETTINGS}"
 
 
 class ForbiddenError(PCEError):
@@ -97,6 +108,13 @@ class PCEConnectionError(PCEError):
     def __init__(self, *, maybe_processed: bool = True, **fields: Any) -> None:
         self.maybe_processed = maybe_processed
         super().__init__(**fields)
+
+    def _message(self) -> str:
+        message = super()._message()
+        if self.maybe_processed or "illumio:pceHost" in message:
+            return message
+        # No connection at all (refused, unknown host, TLS refused): the host setting first.
+        return f"{message}; could not connect: check {HOST_SETTING} and that the PCE is up"
 
 
 class OperationTimeoutError(PCEConnectionError):
