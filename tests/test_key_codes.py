@@ -5,6 +5,7 @@ sequences against the simulator."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +15,11 @@ from pairing_provider.client import PCEClient
 from pairing_provider.key import PairingKey, PairingKeyProvider
 from pairing_provider.profile import PairingProfile, PairingProfileProvider
 from pairing_provider.simulator import Simulator
+from pairing_provider.testing import PCE, Secret
 from tests.engine import Engine, EngineError
 from tests.engine_stack import CheckFailedError, Run, Stack
 
+README = Path(__file__).resolve().parents[1] / "README.md"
 KEYS = PairingKeyProvider()
 PROFILES = PairingProfileProvider()
 # Only the text of the PCE's refusal is public (the Terraform provider matches "hard limit
@@ -199,3 +202,19 @@ def test_a_missing_profile_is_named_by_pairing_profile_href(
     with pytest.raises(EngineError) as caught:
         Stack(engine).up(bare)
     assert f"pairing_profile_href: no pairing profile at {href}" in caught.value.last_line
+
+
+def test_the_readme_example_gives_each_vm_its_own_code(pce: PCE, tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8").split("**Several codes**", 1)[1]
+    source = text.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "__main__.py").write_text(source, encoding="utf-8")
+    (tmp_path / "Pulumi.yaml").write_text("name: readme-codes\nruntime: python\n")
+
+    outputs = pce.stack(tmp_path).up().outputs
+
+    user_data = [outputs[f"vm{vm}_user_data"] for vm in range(3)]
+    assert all(isinstance(item, Secret) for item in user_data)
+    codes = [key["activation_code"] for key in pce.pairing_keys]
+    assert len(codes) == 3
+    for code, item in zip(codes, user_data, strict=True):
+        assert item.value.startswith("#cloud-config\n") and code in item.value
