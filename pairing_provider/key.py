@@ -13,6 +13,7 @@ The fields are declared once, in ``models.PairingKeyArgs`` / ``PairingKeyState``
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from pairing_provider.profile import PairingProfile
 
 SECRET_OUTPUTS = KEY.secret_outputs
+SCRIPT_SEGMENT = re.compile(r"/api/(v[0-9]+)/software/ven/image")
 
 
 def now() -> datetime:
@@ -91,6 +93,21 @@ def _comparable(props: Mapping[str, Any]) -> dict[str, Any]:
     # Keys made before script_api_version existed keep their (api/v25) scripts until replaced.
     values["script_api_version"] = props.get("script_api_version") or DEFAULT_SCRIPT_API
     return values
+
+
+def scripts_segment(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[str, bool]:
+    """The api/vNN segment an update writes into the scripts, and whether it is recorded.
+
+    State of 0.2.0 has no ``script_api_version`` and ``api/v25`` scripts. While the program
+    leaves the default, an update keeps the segment those scripts have (and records none, so
+    diff still sees no change): a VM whose user data is ``cloud_init`` is not changed by an
+    unrelated update such as ``regenerate_when_expired``.
+    """
+    wanted = str(news.get("script_api_version") or DEFAULT_SCRIPT_API)
+    if "script_api_version" in olds or wanted != DEFAULT_SCRIPT_API:
+        return wanted, True
+    found = SCRIPT_SEGMENT.search(str(olds.get("linux_pairing_script", "")))
+    return (found.group(1) if found else wanted), False
 
 
 def held_codes(olds: Mapping[str, Any]) -> list[str]:
@@ -176,7 +193,9 @@ class PairingKeyProvider(IllumioResourceProvider):
         wanted = int(news.get("token_count") or 1)
         if wanted > len(codes):
             codes += self._more_codes(str(olds["pairing_profile_href"]), wanted - len(codes), codes)
-        version = str(news.get("script_api_version") or DEFAULT_SCRIPT_API)
+        version, recorded = scripts_segment(olds, news)
+        if not recorded:
+            updated.pop("script_api_version", None)
         scripts = code_outputs(
             str(olds["pce_host"]), str(olds["profile_id"]), codes[:wanted], version
         )

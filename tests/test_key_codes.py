@@ -107,9 +107,17 @@ def test_a_key_of_0_2_reads_and_diffs_without_replacement(
     assert stack.preview(fleet()).op("web-key") == "same"
     [refreshed] = [step for step in stack.refresh() if step.before.name == "web-key"]
     assert refreshed.after is not None and refreshed.after.id == old.id
+    assert stack.up(fleet(regenerate_when_expired=False)).op("web-key") == "update"
+    # An unrelated update leaves the scripts (and a VM using them) as they were.
+    after = stack.state("web-key").outputs
+    assert {name: after[name] for name in v25} == v25
+    assert "/api/v25/" in after["windows_user_data"]
+    assert stack.preview(fleet(regenerate_when_expired=False)).op("web-key") == "same"
     assert stack.up(fleet(token_count=2)).op("web-key") == "update"
     codes = stack.state("web-key").outputs["activation_codes"]
     assert codes[0] == old.outputs["activation_code"] and len(codes) == 2
+    assert stack.up(fleet(script_api_version="v27")).op("web-key") == "update"
+    assert "/api/v27/" in stack.state("web-key").outputs["cloud_init"]
 
 
 def test_windows_user_data_and_the_script_api_segment(engine: Engine, simulator: Simulator) -> None:
