@@ -199,6 +199,23 @@ def test_the_hard_limit_on_the_first_code_and_on_growing(
     assert stack.state("web-key") == before  # the failed update changed nothing
 
 
+def test_another_failure_part_way_says_what_was_issued(
+    engine: Engine, simulator: Simulator
+) -> None:
+    simulator.add_fault(method="POST", path="/pairing_key$", when="after", merge_body={}, count=1)
+    refusal = [{"token": "input_validation_error", "message": "refused"}]
+    simulator.add_fault(method="POST", path="/pairing_key$", status=406, body=refusal)
+    stack = Stack(engine)
+
+    with pytest.raises(EngineError) as caught:
+        stack.up(fleet(token_count=2))
+
+    message = caught.value.last_line
+    assert "input_validation_error: refused" in message
+    assert "making code 2 of 2: 1 code(s) issued before it are not kept" in message
+    assert "web-key" not in stack.names()
+
+
 def test_a_missing_profile_is_named_by_pairing_profile_href(
     engine: Engine, simulator: Simulator, client: PCEClient
 ) -> None:
