@@ -49,7 +49,8 @@ class IllumioResourceProvider(ResourceProvider):
         if self._settings is None:
             if self._settings_error is not None:
                 raise self._settings_error
-            self._settings = Settings.load()  # configure was not called: environment only
+            apply_log_level()  # configure was not called (an engine before 3.139)
+            self._settings = Settings.load()  # environment only
         return client_for(self._settings)
 
     @property
