@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from pairing_provider.client import PCEClient
 from pairing_provider.config import CONFIG_NAMESPACE, SOURCES
 from pairing_provider.errors import CREDENTIAL_SETTINGS, HOST_SETTING, ConfigurationError
 from pairing_provider.log_level import apply_log_level
+from pairing_provider.migrate.cli import main as migrate_main
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.simulator import Simulator
+from pairing_provider.simulator.__main__ import main as simulator_main
 from tests.engine import Engine, EngineError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,17 +45,23 @@ def test_the_version_is_the_distributions() -> None:
 
 
 @pytest.mark.parametrize(
-    ("command", "module"),
-    [("pce-simulator", "simulator"), ("pairing-provider-migrate", "migrate")],
+    ("command", "main"),
+    [("pce-simulator", simulator_main), ("pairing-provider-migrate", migrate_main)],
 )
-def test_both_commands_say_their_version_and_their_own_name(command: str, module: str) -> None:
+def test_both_commands_say_their_version_and_their_own_name(
+    command: str,
+    main: Callable[[list[str]], int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     ours = pairing_provider.__version__
-    assert run(str(BIN / command), "--version") == f"{command} {ours}\n"
-    assert run(str(BIN / command), "--help").startswith(f"usage: {command} ")
-    as_module = f"python -m pairing_provider.{module}"
-    assert run(sys.executable, "-m", f"pairing_provider.{module}", "--version") == (
-        f"{as_module} {ours}\n"
-    )
+    assert run(str(BIN / command), "--version") == f"{command} {ours}\n"  # the installed script
+    module = f"python -m {main.__module__.removesuffix('.cli').removesuffix('.__main__')}"
+    for argv0, name in [(str(BIN / command), command), ("/x/__main__.py", module)]:
+        monkeypatch.setattr(sys, "argv", [argv0])
+        with pytest.raises(SystemExit):
+            main(["--help"])
+        assert capsys.readouterr().out.startswith(f"usage: {name} ")
 
 
 def test_the_errors_name_the_settings_config_knows() -> None:
