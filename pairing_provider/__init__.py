@@ -8,7 +8,13 @@ for what it uses.
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
+
+try:
+    __version__ = version("pairing_provider")  # the installed distribution's, pyproject's
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 if TYPE_CHECKING:
     from pairing_provider.config import Settings
@@ -25,6 +31,8 @@ if TYPE_CHECKING:
         NotAcceptableError,
         NotFoundError,
         OperationTimeoutError,
+        PairingKeyError,
+        PairingKeyLimitError,
         PairingProfileError,
         PCEConnectionError,
         PCEError,
@@ -58,6 +66,8 @@ _EXPORTS = {
     "LookupFailedError": "pairing_provider.errors",
     "MigrationError": "pairing_provider.errors",
     "OperationTimeoutError": "pairing_provider.errors",
+    "PairingKeyError": "pairing_provider.errors",
+    "PairingKeyLimitError": "pairing_provider.errors",
     "PairingProfileError": "pairing_provider.errors",
     "UnexpectedResponseError": "pairing_provider.errors",
     "NotAcceptableError": "pairing_provider.errors",
@@ -98,6 +108,8 @@ __all__ = [
     "PCEConnectionError",
     "PCEError",
     "PairingKey",
+    "PairingKeyError",
+    "PairingKeyLimitError",
     "PairingKeyProvider",
     "PairingProfile",
     "PairingProfileData",

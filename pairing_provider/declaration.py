@@ -45,6 +45,8 @@ class Facts:
       ``adopt_existing``).
     - ``compared``: a change of it counts as a change in a diff.
     - ``echo``: a bad value may be repeated in an error message (never for secrets).
+    - ``only_when_set``: managed only when the program sets it: left unset (None) it is not
+      sent and not compared, and its output is what the PCE reports.
     """
 
     description: str
@@ -54,6 +56,7 @@ class Facts:
     sent: bool = True
     compared: bool = True
     echo: bool = True
+    only_when_set: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,11 @@ class Declaration(Generic[Args, State]):
         return tuple(name for name in self.inputs if self.facts(name).compared)
 
     @cached_property
+    def only_when_set(self) -> tuple[str, ...]:
+        """Inputs left alone while the program does not set them (see ``Facts``)."""
+        return tuple(name for name in self.inputs if self.facts(name).only_when_set)
+
+    @cached_property
     def replacing(self) -> frozenset[str]:
         """Inputs whose change replaces the resource."""
         return frozenset(
@@ -236,14 +244,17 @@ class Declaration(Generic[Args, State]):
     ) -> list[str]:
         """Compared inputs whose new value differs from the old one (unknown = changed).
 
-        ``normalise(bag)`` brings both sides to one form first (gRPC turns 5 into 5.0).
+        ``normalise(bag)`` brings both sides to one form first (gRPC turns 5 into 5.0). An
+        ``only_when_set`` input the program leaves unset is no change, whatever the old value.
         """
         before = normalise(olds) if normalise else dict(olds)
         after = normalise(news) if normalise else dict(news)
+        unset = {name for name in self.only_when_set if news.get(name) is None}
         return [
             name
             for name in self.compared
-            if contains_unknown(news.get(name)) or before.get(name) != after.get(name)
+            if name not in unset
+            and (contains_unknown(news.get(name)) or before.get(name) != after.get(name))
         ]
 
     # -- documentation --------------------------------------------------------------------------
@@ -267,6 +278,7 @@ class Declaration(Generic[Args, State]):
         else:
             kind = "required input" if self.args.model_fields[name].is_required() else "input"
         tags = [
+            "sent only when set" if facts.only_when_set else "",
             "create-only (a change replaces)" if facts.create_only else "",
             "a change replaces" if facts.replace_on_change else "",
             "secret" if facts.secret else "",

@@ -77,8 +77,19 @@ class PCEError(IllumioError):
         return "; ".join(parts)
 
 
+# The settings an error points to, as config.SOURCES names them (tests hold the two together).
+CREDENTIAL_SETTINGS = (
+    "stack config 'illumio:apiKeyUsername' and 'illumio:apiKeySecret' (or environment "
+    "variables ILLUMIO_API_KEY_USERNAME and ILLUMIO_API_KEY_SECRET)"
+)
+HOST_SETTING = "stack config 'illumio:pceHost' (or environment variable ILLUMIO_PCE_HOST)"
+
+
 class AuthenticationError(PCEError):
     """401: the API key id or secret is wrong or missing."""
+
+    def _message(self) -> str:
+        return f"{super()._message()}; the PCE refused the API key: check {CREDENTIAL_SETTINGS}"
 
 
 class ForbiddenError(PCEError):
@@ -108,6 +119,13 @@ class PCEConnectionError(PCEError):
         self.maybe_processed = maybe_processed
         super().__init__(**fields)
 
+    def _message(self) -> str:
+        message = super()._message()
+        if self.maybe_processed or "illumio:pceHost" in message:
+            return message
+        # No connection at all (refused, unknown host, TLS refused): the host setting first.
+        return f"{message}; could not connect: check {HOST_SETTING} and that the PCE is up"
+
 
 class OperationTimeoutError(PCEConnectionError):
     """The operation deadline (``operationTimeout``) passed while a request was under way."""
@@ -125,6 +143,28 @@ class UnexpectedResponseError(PCEError):
 
 class PairingProfileError(PCEError):
     """Creating or adopting a profile failed for a reason the program can fix."""
+
+
+class PairingKeyError(PCEError):
+    """Making a key's activation codes failed after the PCE had issued some of them: the
+    message says how many were issued and that none is kept (the PCE cannot revoke one)."""
+
+
+class PairingKeyLimitError(PairingKeyError):
+    """The PCE refused a new activation code: the profile's hard limit of outstanding
+    pairing keys is reached."""
+
+
+def restate(error: PCEError, cls: type[PCEError], detail: str) -> PCEError:
+    """``error`` as ``cls``, with ``detail`` added: the same request, status and PCE tokens."""
+    return cls(
+        status=error.status,
+        method=error.method,
+        path=error.path,
+        request_id=error.request_id,
+        errors=error.errors,
+        detail="; ".join(filter(None, [error.detail, detail])),
+    )
 
 
 class LookupFailedError(IllumioError, LookupError):

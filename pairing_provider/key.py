@@ -1,42 +1,48 @@
-"""The PairingKey resource: an activation code made from a profile, kept secret, regenerated when
-its ``triggers`` change or when it has expired.
+"""The PairingKey resource: activation codes made from a profile, kept secret, regenerated when
+``triggers`` change, when the key has expired, or once it is within ``renew_before`` of expiry.
 
-Request budget: check 0, diff 0, update 0 (only the provider's own flags change), create 1
-(the POST) when the key is wired with ``pairing_profile=`` (the profile's ``key_lifespan``
-comes with it) or 2 for a bare href (GET the profile for its lifespan, then POST), read 1 (GET
-the profile), delete 0: the PCE has no call that revokes one key, and
-``DELETE {profile}/pairing_keys`` would revoke every key of the profile, other stacks' too.
+Request budget: check 0, diff 0, update 0 (only the provider's own flags or the scripts change)
+or one POST per extra code when ``token_count`` grows, create ``token_count`` POSTs (1 by
+default) when the key is wired with ``pairing_profile=`` (the profile's ``key_lifespan`` comes
+with it) or one GET more for a bare href (the profile's lifespan), read 1 (GET the profile),
+delete 0: the PCE has no call that revokes one key, and ``DELETE {profile}/pairing_keys`` would
+revoke every key of the profile, other stacks' too.
 
 The fields are declared once, in ``models.PairingKeyArgs`` / ``PairingKeyState``.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
 from pulumi.dynamic import Resource as DynamicResource
 
-from pairing_provider.declaration import without_provider
-from pairing_provider.errors import IllumioError
+from pairing_provider.declaration import is_unknown, without_provider
+from pairing_provider.errors import IllumioError, NotFoundError, restate
 from pairing_provider.hrefs import profile_id
-from pairing_provider.models import KEY, canonical_json, normalise_live
-from pairing_provider.pairing_scripts import (
-    cloud_init,
-    linux_pairing_script,
-    management_server,
-    windows_pairing_script,
-)
+from pairing_provider.key_codes import code_outputs, issue_codes, parse_rfc3339, rfc3339
+from pairing_provider.models import DEFAULT_SCRIPT_API, KEY, canonical_json, normalise_live
+from pairing_provider.pairing_scripts import management_server
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
 
 if TYPE_CHECKING:
     from pairing_provider.profile import PairingProfile
 
 SECRET_OUTPUTS = KEY.secret_outputs
+SCRIPT_SEGMENT = re.compile(r"/api/(v[0-9]+)/software/ven/image")
 
 
 def now() -> datetime:
@@ -44,22 +50,19 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_rfc3339(text: str) -> datetime:
-    """A PCE timestamp (``2026-01-01T00:00:00.000Z``) as an aware datetime; ValueError when it
-    is not one, a timestamp without a time zone included (it could not be compared)."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"no time zone in {text!r}")
-    return moment
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def is_expired(props: Mapping[str, Any]) -> bool:
-    expires_at = props.get("expires_at")
-    return isinstance(expires_at, str) and now() >= parse_rfc3339(expires_at)
+def renewal_due(olds: Mapping[str, Any], renew_before: Any) -> str | None:
+    """Why the key is due for a new one, as the property the preview names: ``expires_at``
+    once it has expired, ``renew_before`` once within that many seconds of expiry."""
+    expires_at = olds.get("expires_at")
+    if not isinstance(expires_at, str):
+        return None  # "unlimited": it never expires
+    moment = parse_rfc3339(expires_at)
+    if now() >= moment:
+        return "expires_at"
+    window = renew_before if isinstance(renew_before, int | float) else 0
+    if window > 0 and not isinstance(window, bool) and now() >= moment - timedelta(seconds=window):
+        return "renew_before"
+    return None
 
 
 def regenerates(props: Mapping[str, Any]) -> bool:
@@ -78,31 +81,38 @@ def expiry(generated: datetime, lifespan: Any) -> datetime | None:
 
 
 def _comparable(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Both sides of a diff in one form: triggers by canonical JSON (1 == 1.0, key order)."""
+    """Both sides of a diff in one form: triggers by canonical JSON (1 == 1.0, key order);
+    state of 0.2.0 and before holds one code and no token_count."""
     values = dict(props)
     try:
         values["triggers"] = canonical_json(props.get("triggers"))
     except (TypeError, ValueError):
         pass  # an odd old value shows as a change
+    values["token_count"] = props.get("token_count") or 1
+    # Keys made before script_api_version existed keep their (api/v25) scripts until replaced.
+    values["script_api_version"] = props.get("script_api_version") or DEFAULT_SCRIPT_API
     return values
 
 
-def key_outputs(
-    pce_host: str, profile_href: str, code: str, generated: datetime, expires: datetime | None
-) -> dict[str, Any]:
-    number = profile_id(profile_href)
-    server = management_server(pce_host)
-    linux = linux_pairing_script(server, number, code)
-    return {
-        "activation_code": code,
-        "generated_at": rfc3339(generated),
-        "expires_at": rfc3339(expires) if expires else None,
-        "pce_host": server,
-        "profile_id": number,
-        "linux_pairing_script": linux,
-        "windows_pairing_script": windows_pairing_script(server, number, code),
-        "cloud_init": cloud_init(linux),
-    }
+def scripts_segment(olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[str, bool]:
+    """The api/vNN segment an update writes into the scripts, and whether it is recorded.
+
+    State of 0.2.0 has no ``script_api_version`` and ``api/v25`` scripts. While the program
+    leaves the default, an update keeps the segment those scripts have (and records none, so
+    diff still sees no change): a VM whose user data is ``cloud_init`` is not changed by an
+    unrelated update such as ``regenerate_when_expired``.
+    """
+    wanted = str(news.get("script_api_version") or DEFAULT_SCRIPT_API)
+    if "script_api_version" in olds or wanted != DEFAULT_SCRIPT_API:
+        return wanted, True
+    found = SCRIPT_SEGMENT.search(str(olds.get("linux_pairing_script", "")))
+    return (found.group(1) if found else wanted), False
+
+
+def held_codes(olds: Mapping[str, Any]) -> list[str]:
+    """The codes a key holds (state of 0.2.0 and before: just ``activation_code``)."""
+    codes = olds.get("activation_codes")
+    return list(codes) if isinstance(codes, list) and codes else [olds["activation_code"]]
 
 
 class PairingKeyProvider(IllumioResourceProvider):
@@ -110,11 +120,28 @@ class PairingKeyProvider(IllumioResourceProvider):
 
     declaration = KEY
 
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        result = super().check(olds, news)
+        window, lifespan = (
+            result.inputs.get("renew_before"),
+            result.inputs.get("profile_key_lifespan"),
+        )
+        if not result.failures and isinstance(window, int) and isinstance(lifespan, int):
+            if window >= lifespan:
+                reason = (
+                    f"renew_before: {window} seconds must be shorter than the profile's "
+                    f"key_lifespan ({lifespan} seconds), or every up would make a new key"
+                )
+                return CheckResult(news, [CheckFailure("renew_before", reason)])
+        return result
+
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = KEY.changed(olds, news, normalise=_comparable)
         replaces = [name for name in changed if name in KEY.replacing]
-        if regenerates(news) and is_expired(olds):
-            replaces.append("expires_at")
+        renew_before = news.get("renew_before")
+        due = renewal_due(olds, None if is_unknown(renew_before) else renew_before)
+        if regenerates(news) and due:
+            replaces.append(due)
         # An explicit bool: otherwise the engine diffs every input itself, __provider included.
         return DiffResult(
             changes=bool(changed or replaces),
@@ -128,22 +155,56 @@ class PairingKeyProvider(IllumioResourceProvider):
         href = self.valid_href(props.get("pairing_profile_href"))
         lifespan = props.get("profile_key_lifespan")
         if lifespan is None:  # a bare href: ask the profile, before any key is made
-            lifespan = normalise_live(self.client.get_pairing_profile(href))["key_lifespan"]
+            lifespan = normalise_live(self._profile(href))["key_lifespan"]
         generated = now().replace(microsecond=0)  # before the POST: expiry errs on the early side
         expires = expiry(generated, lifespan)
-        code = self.client.generate_pairing_key(href)
-        outs = key_outputs(self.client.settings.pce_host, href, code, generated, expires)
+        count = int(props.get("token_count") or 1)
+        codes = issue_codes(self.client.generate_pairing_key, href, count)
+        server = management_server(self.client.settings.pce_host)
+        version = str(props.get("script_api_version") or DEFAULT_SCRIPT_API)
+        outs = {
+            "generated_at": rfc3339(generated),
+            "expires_at": rfc3339(expires) if expires else None,
+            "pce_host": server,
+            "profile_id": profile_id(href),
+            **code_outputs(server, profile_id(href), codes, version),
+        }
         # A random id: unique even for two keys made in the same second (create-before-delete),
         # and nothing in it derives from the secret code.
         return CreateResult(
             f"{href}/pairing_keys/{uuid.uuid4().hex}", {**without_provider(props), **outs}
         )
 
+    def _profile(self, href: str) -> dict[str, Any]:
+        try:
+            return self.client.get_pairing_profile(href)
+        except NotFoundError as exc:
+            raise restate(
+                exc, NotFoundError, f"pairing_profile_href: no pairing profile at {href}"
+            ) from None
+
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Only inputs that do not replace the key change here: the same key, new flags."""
+        """Only inputs that do not replace the key change here: the same codes (more of them
+        when token_count grew, the first ones when it shrank), new flags, rewritten scripts."""
         kept = {name: olds[name] for name in KEY.outputs if name in olds}
         updated = {name: news[name] for name in KEY.inputs if name in news}
-        return UpdateResult({**kept, **updated})
+        codes = held_codes(olds)
+        wanted = int(news.get("token_count") or 1)
+        if wanted > len(codes):
+            codes += self._more_codes(str(olds["pairing_profile_href"]), wanted - len(codes), codes)
+        version, recorded = scripts_segment(olds, news)
+        if not recorded:
+            updated.pop("script_api_version", None)
+        scripts = code_outputs(
+            str(olds["pce_host"]), str(olds["profile_id"]), codes[:wanted], version
+        )
+        return UpdateResult({**kept, **updated, **scripts})
+
+    @pce_operation
+    def _more_codes(self, href: str, count: int, held: list[str]) -> list[str]:
+        return issue_codes(
+            self.client.generate_pairing_key, self.valid_href(href), count, len(held)
+        )
 
     @pce_operation
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -155,8 +216,8 @@ class PairingKeyProvider(IllumioResourceProvider):
         href = self.valid_href(props.get("pairing_profile_href"))
         if self.client.profiles.get(href) is None:
             return ReadResult("", {})  # its profile is gone, and every key with it
-        if regenerates(props) and is_expired(props):
-            return ReadResult("", {})  # expired: dropped, so the next up makes a new one
+        if regenerates(props) and renewal_due(props, props.get("renew_before")):
+            return ReadResult("", {})  # expired or due: dropped, so the next up makes a new one
         return ReadResult(id_, without_provider(props))  # a code cannot be read back: keep it
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -175,7 +236,11 @@ class PairingKey(DynamicResource, module="illumio", name="PairingKey"):
     profile_key_lifespan: pulumi.Output[int | str | None]
     triggers: pulumi.Output[Any]
     regenerate_when_expired: pulumi.Output[bool]
+    renew_before: pulumi.Output[int | None]
+    token_count: pulumi.Output[int]
+    script_api_version: pulumi.Output[str]
     activation_code: pulumi.Output[str]
+    activation_codes: pulumi.Output[list[str]]
     generated_at: pulumi.Output[str]
     expires_at: pulumi.Output[str | None]
     pce_host: pulumi.Output[str]
@@ -183,6 +248,7 @@ class PairingKey(DynamicResource, module="illumio", name="PairingKey"):
     linux_pairing_script: pulumi.Output[str]
     windows_pairing_script: pulumi.Output[str]
     cloud_init: pulumi.Output[str]
+    windows_user_data: pulumi.Output[str]
 
     def __init__(
         self,
@@ -192,12 +258,18 @@ class PairingKey(DynamicResource, module="illumio", name="PairingKey"):
         pairing_profile_href: pulumi.Input[str] | None = None,
         triggers: pulumi.Input[Any] | None = None,
         regenerate_when_expired: pulumi.Input[bool] = True,
+        renew_before: pulumi.Input[int | str] | None = None,
+        token_count: pulumi.Input[int] = 1,
+        script_api_version: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         inputs: dict[str, Any] = {
             **profile_wiring(pairing_profile, pairing_profile_href),
             "triggers": triggers,
             "regenerate_when_expired": regenerate_when_expired,
+            "renew_before": renew_before,
+            "token_count": token_count,
+            "script_api_version": script_api_version,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=KEY.secret_outputs)
         props = {**dict.fromkeys(KEY.outputs), **inputs}

@@ -80,7 +80,11 @@ def find_pairing_profiles(
     )
     if exact_name:
         profiles = [profile for profile in profiles if profile.get("name") == name]
-    return [PairingProfileData.from_api(profile) for profile in profiles]
+    found = [PairingProfileData.from_api(profile) for profile in profiles]
+    if ven_type is None:
+        return found
+    # GET bodies carry no ven_type, but the PCE's filter just proved it for every match.
+    return [profile.model_copy(update={"ven_type": ven_type}) for profile in found]
 
 
 def find_labels(key: str | None = None, value: str | None = None) -> list[Label]:

@@ -47,6 +47,14 @@ MAX_KEY_LIMIT = 2_147_483_647
 UNLIMITED: Literal["unlimited"] = "unlimited"
 DEFAULT_RELEASE = re.compile(r"Default \(.*\)", re.DOTALL)
 MAX_TRIGGERS_BYTES = 64 * 1024
+MAX_TOKEN_COUNT = 5  # Terraform's token_count allows 1 to 5
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+DURATION_PART = re.compile(r"(\d+)([smhdw])")
+DURATION = re.compile(r"(?:\d+[smhdw])+")
+SCRIPT_API_VERSION = re.compile(r"v[1-9][0-9]?")
+# The api/vNN segment Illumio's own docs and Ansible role use in pairing scripts (older PCEs
+# serve it; that an older PCE serves a newer segment is shown nowhere): docs/pce-api.md.
+DEFAULT_SCRIPT_API = "v18"
 LABEL_SHAPE = (
     'must be an href "/orgs/N/labels/N", {"href": "/orgs/N/labels/N"} '
     'or {"key": "...", "value": "..."}'
@@ -170,14 +178,47 @@ def _triggers(value: Any) -> Any:
     return value
 
 
+def _token_count(value: Any) -> int:
+    """1..5 codes, as Terraform's ``token_count``; gRPC sends 3 as 3.0."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if type(value) is int and 1 <= value <= MAX_TOKEN_COUNT:
+        return value
+    raise PydanticCustomError("token_count", f"must be a whole number from 1 to {MAX_TOKEN_COUNT}")
+
+
+def _duration(value: Any) -> int:
+    """Seconds (a whole number) or a duration such as ``"12h"``, ``"7d"``, ``"1h30m"``."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if type(value) is int and 0 <= value <= MAX_KEY_LIMIT:
+        return value
+    if isinstance(value, str) and DURATION.fullmatch(value.strip()) and value.strip():
+        seconds = sum(
+            int(number) * DURATION_UNITS[unit]
+            for number, unit in DURATION_PART.findall(value.strip())
+        )
+        if seconds <= MAX_KEY_LIMIT:
+            return seconds
+    raise PydanticCustomError(
+        "duration",
+        f'must be seconds (0 to {MAX_KEY_LIMIT}) or a duration such as "12h", "7d" or "1h30m"',
+    )
+
+
+def _script_api(value: Any) -> str:
+    if isinstance(value, str) and SCRIPT_API_VERSION.fullmatch(value):
+        return value
+    raise PydanticCustomError("script_api", 'must be "v" and a release number, such as "v18"')
+
+
 KeyLimit = Annotated[int | Literal["unlimited"], BeforeValidator(_key_limit)]
 LabelRef = Annotated[dict[str, str], BeforeValidator(_label_ref)]
 LabelRefs = Annotated[list[LabelRef], AfterValidator(_sorted_unique)]
-Text255 = Annotated[StrictStr, Field(max_length=255), AfterValidator(_clean_text)]
-NonEmptyText255 = Annotated[
-    StrictStr, Field(min_length=1, max_length=255), AfterValidator(_clean_text)
-]
-OptionalText = Annotated[NonEmptyText255 | None, BeforeValidator(_empty_is_none)]
+# No length limit: the PCE's POST and PUT schemas set no maxLength on these strings.
+Text = Annotated[StrictStr, AfterValidator(_clean_text)]
+NonEmptyText = Annotated[StrictStr, Field(min_length=1), AfterValidator(_clean_text)]
+OptionalText = Annotated[NonEmptyText | None, BeforeValidator(_empty_is_none)]
 ProfileHref = Annotated[StrictStr, AfterValidator(_profile_href)]
 
 
@@ -189,9 +230,9 @@ class PairingProfileArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: Annotated[NonEmptyText255, Facts("unique name of the profile in the org")]
+    name: Annotated[NonEmptyText, Facts("unique name of the profile in the org")]
     enabled: Annotated[StrictBool, Facts("whether the profile can pair workloads")]
-    description: Annotated[Text255, BeforeValidator(_none_is_empty), Facts("free text")] = ""
+    description: Annotated[Text, BeforeValidator(_none_is_empty), Facts("free text")] = ""
     enforcement_mode: Annotated[EnforcementMode, Facts("policy state of paired workloads")] = (
         "visibility_only"
     )
@@ -218,18 +259,35 @@ class PairingProfileArgs(BaseModel):
     loc_label_lock: Annotated[StrictBool, Facts("whether the loc label is locked")] = True
     role_label_lock: Annotated[StrictBool, Facts("whether the role label is locked")] = True
     app_label_lock: Annotated[StrictBool, Facts("whether the app label is locked")] = True
-    log_traffic: Annotated[StrictBool, Facts("whether paired workloads log traffic")] = False
-    log_traffic_lock: Annotated[StrictBool, Facts("whether log_traffic is locked")] = True
-    ven_type: Annotated[
-        VenType,
+    # The API docs mark log_traffic(_lock) "deprecated and removed" and the schemas mark ven_type
+    # experimental (docs/pce-api.md): each is sent only when the program sets it.
+    log_traffic: Annotated[
+        StrictBool | None,
         Facts(
-            "kind of VEN paired; the PCE takes it only at creation, so a change replaces "
-            "the profile",
-            create_only=True,
+            "whether paired workloads log traffic (deprecated by Illumio); unset: not sent, "
+            "the output is the PCE's value",
+            only_when_set=True,
         ),
-    ] = "server"
+    ] = None
+    log_traffic_lock: Annotated[
+        StrictBool | None,
+        Facts(
+            "whether log_traffic is locked (deprecated by Illumio); unset: not sent, the "
+            "output is the PCE's value",
+            only_when_set=True,
+        ),
+    ] = None
+    ven_type: Annotated[
+        VenType | None,
+        Facts(
+            "kind of VEN paired (experimental in the PCE's schema); the PCE takes it only at "
+            "creation, so a change replaces the profile; unset: not sent (the PCE's default)",
+            create_only=True,
+            only_when_set=True,
+        ),
+    ] = None
     agent_software_release: Annotated[
-        NonEmptyText255 | None,
+        NonEmptyText | None,
         BeforeValidator(_release),
         Facts("VEN release to install; none = the PCE's default release"),
     ] = None
@@ -291,10 +349,8 @@ class PairingProfileData(PairingProfileState):
     """A profile as a look-up returns it: every field, the inputs' defaults where the PCE
     leaves one out (and ``name`` may be empty on an odd PCE)."""
 
-    name: Annotated[StrictStr, Field(max_length=255), Facts("name")] = ""
+    name: Annotated[StrictStr, Facts("name")] = ""
     enabled: Annotated[StrictBool, Facts("enabled")] = True
-    # No PCE response seen carries ven_type (docs/pce-api.md): None says "not reported".
-    ven_type: Annotated[VenType | None, Facts("ven_type, when the PCE reports it")] = None  # type: ignore[assignment]
 
     @classmethod
     def from_api(cls, body: Mapping[str, Any]) -> PairingProfileData:
@@ -373,6 +429,30 @@ class PairingKeyArgs(BaseModel):
         StrictBool,
         Facts("make a new key at the next up once this one has expired"),
     ] = True
+    renew_before: Annotated[
+        int | None,
+        BeforeValidator(_duration),
+        Facts(
+            'seconds, or a duration ("12h", "7d"), before expires_at from which the next up '
+            "replaces the key (with regenerate_when_expired); none: at expiry"
+        ),
+    ] = None
+    token_count: Annotated[
+        int,
+        BeforeValidator(_token_count),
+        Facts(
+            "activation codes to make (1 to 5, Terraform's token_count); raising it makes the "
+            "extra codes in place, lowering it drops the last ones"
+        ),
+    ] = 1
+    script_api_version: Annotated[
+        str,
+        BeforeValidator(_script_api),
+        Facts(
+            "the api/vNN segment of the scripts' download URL; a change rewrites the scripts "
+            "(same codes, no request)"
+        ),
+    ] = DEFAULT_SCRIPT_API
 
 
 class PairingKeyState(PairingKeyArgs):
@@ -380,7 +460,12 @@ class PairingKeyState(PairingKeyArgs):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    activation_code: Annotated[str, Facts("the activation code", secret=True)]
+    activation_code: Annotated[
+        str, Facts("the (first) activation code; the scripts carry it", secret=True)
+    ]
+    activation_codes: Annotated[
+        list[str], Facts("every activation code, token_count of them", secret=True)
+    ] = Field(default_factory=list)
     generated_at: Annotated[str, Facts("when the key was made (RFC 3339, UTC)")]
     expires_at: Annotated[
         str | None, Facts("when it expires (RFC 3339, UTC); none when it does not")
@@ -394,6 +479,13 @@ class PairingKeyState(PairingKeyArgs):
     cloud_init: Annotated[
         str, Facts("a #cloud-config user-data document that pairs at first boot", secret=True)
     ]
+    windows_user_data: Annotated[
+        str,
+        Facts(
+            "Windows user data that pairs at first boot: <powershell> for EC2 and cloudbase-init",
+            secret=True,
+        ),
+    ] = ""
 
 
 KEY: Declaration[PairingKeyArgs, PairingKeyState] = Declaration(

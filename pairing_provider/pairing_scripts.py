@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-# The PCE serves the scripts from a versioned path; the segment differs between releases
-# (v18 .. v27 in Illumio's published scripts) and every one of them serves the download.
-SCRIPT_API = "api/v25/software/ven/image"
 LINUX_DIR = "/opt/illumio_ven_data/tmp"
 WINDOWS_TLS12 = (
     "Set-Variable -Name ErrorActionPreference -Value SilentlyContinue; "
@@ -30,8 +27,18 @@ def management_server(pce_host: str) -> str:
     return f"{parts.hostname}:{port}"
 
 
-def linux_pairing_script(server: str, profile_id: str, code: str) -> str:
-    url = f"https://{server}/{SCRIPT_API}?pair_script=pair.sh&profile_id={profile_id}"
+def download_url(server: str, api_version: str, script: str, profile_id: str) -> str:
+    """Where a VEN host downloads ``pair.sh``/``pair.ps1``. The PCE serves it under a
+    versioned path whose ``api/vNN`` segment differs between releases (docs/pce-api.md,
+    "Pairing scripts"): the key's ``script_api_version``."""
+    return (
+        f"https://{server}/api/{api_version}/software/ven/image"
+        f"?pair_script={script}&profile_id={profile_id}"
+    )
+
+
+def linux_pairing_script(server: str, profile_id: str, code: str, api_version: str) -> str:
+    url = download_url(server, api_version, "pair.sh", profile_id)
     return (
         f"rm -fr {LINUX_DIR} && umask 026 && mkdir -p {LINUX_DIR} && "
         f'curl --tlsv1 "{url}" -o {LINUX_DIR}/pair.sh && chmod +x {LINUX_DIR}/pair.sh && '
@@ -39,16 +46,28 @@ def linux_pairing_script(server: str, profile_id: str, code: str) -> str:
     )
 
 
-def windows_pairing_script(server: str, profile_id: str, code: str) -> str:
-    url = f"https://{server}/{SCRIPT_API}?pair_script=pair.ps1&profile_id={profile_id}"
+def windows_commands(server: str, profile_id: str, code: str, api_version: str) -> str:
+    """The PowerShell statements of the PCE's Windows one-liner, without its wrapper."""
+    url = download_url(server, api_version, "pair.ps1", profile_id)
     return (
-        f'PowerShell -Command "& {{{WINDOWS_TLS12}'
+        f"{WINDOWS_TLS12}"
         "Set-ExecutionPolicy -Scope process remotesigned -Force; "
         "Start-Sleep -s 3; Set-Variable -Name ErrorActionPreference -Value stop; "
         f"(New-Object System.Net.WebClient).DownloadFile('{url}', "
         "(echo $env:windir\\temp\\pair.ps1)); "
-        f'& $env:windir\\temp\\pair.ps1 -management-server {server} -activation-code {code};}}"'
+        f"& $env:windir\\temp\\pair.ps1 -management-server {server} -activation-code {code};"
     )
+
+
+def windows_pairing_script(commands: str) -> str:
+    """The one-liner as the PCE's console shows it, for a command prompt."""
+    return f'PowerShell -Command "& {{{commands}}}"'
+
+
+def windows_user_data(commands: str) -> str:
+    """Windows user data that pairs at first boot: a ``<powershell>`` block, which EC2's
+    launch agents and cloudbase-init ("EC2 format") both run (docs/pce-api.md)."""
+    return f"<powershell>\n{commands}\n</powershell>\n"
 
 
 def cloud_init(linux_script: str) -> str:

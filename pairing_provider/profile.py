@@ -24,7 +24,12 @@ from pulumi.dynamic import Resource as DynamicResource
 from pydantic import ValidationError
 
 from pairing_provider import creation
-from pairing_provider.declaration import contains_unknown, literal_values, without_provider
+from pairing_provider.declaration import (
+    contains_unknown,
+    is_unknown,
+    literal_values,
+    without_provider,
+)
 from pairing_provider.errors import (
     IllumioError,
     InvalidHrefError,
@@ -69,9 +74,17 @@ def args_of(props: dict[str, Any], org_id: int | None) -> PairingProfileArgs:
         raise InvalidInputError(reasons) from None
 
 
-def outputs(args: PairingProfileArgs, body: dict[str, Any]) -> dict[str, Any]:
-    """Outputs echo every input (diff reads old outputs) plus the read-only fields."""
-    return {**args.model_dump(), **read_only_values(body)}
+def outputs(
+    args: PairingProfileArgs, body: dict[str, Any], previous: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Outputs echo every input (diff reads old outputs) plus the read-only fields. An input
+    sent only when set that the program leaves unset shows what the PCE reports in ``body``,
+    else the value ``previous`` (old outputs) knew."""
+    values = args.model_dump()
+    for name in PROFILE.only_when_set:
+        if values[name] is None:
+            values[name] = body.get(name, (previous or {}).get(name))
+    return {**values, **read_only_values(body)}
 
 
 class PairingProfileProvider(IllumioResourceProvider):
@@ -120,10 +133,13 @@ class PairingProfileProvider(IllumioResourceProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = changed_fields(olds, news)
         # A create-only field the state does not know (release 0.1.0 kept a refresh's missing
-        # ven_type) is checked by the update, not replaced on a guess.
+        # ven_type; a profile made without ven_type) is not replaced on a guess.
         replaces = [
             name for name in changed if name in PROFILE.replacing and olds.get(name) is not None
         ]
+        wanted = news.get("ven_type")
+        if "ven_type" in changed and "ven_type" not in replaces and not is_unknown(wanted):
+            replaces += self._ven_type_replaces(id_, olds, str(wanted))
         # A replacement keeping the name must delete first: the PCE refuses a second profile
         # of the same name (create-before-delete would fail with name_must_be_unique).
         return DiffResult(
@@ -132,6 +148,14 @@ class PairingProfileProvider(IllumioResourceProvider):
             stables=[],
             delete_before_replace=bool(replaces) and "name" not in changed,
         )
+
+    @pce_operation
+    def _ven_type_replaces(self, id_: str, olds: dict[str, Any], wanted: str) -> list[str]:
+        """The program sets a ven_type the state does not know: the PCE's filter tells the
+        profile's (no GET shows it), one listing when it is the one wanted. Another replaces."""
+        existing = {**olds, "href": self.valid_href(id_)}
+        actual = self._ven_type_of(existing, wanted, str(olds.get("name") or ""))
+        return [] if actual == wanted else ["ven_type"]
 
     @pce_operation
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -212,7 +236,9 @@ class PairingProfileProvider(IllumioResourceProvider):
     def _check_ven_type(
         self, args: PairingProfileArgs, existing: dict[str, Any], verb: str
     ) -> None:
-        actual = self._ven_type_of(existing, args)
+        if args.ven_type is None:
+            return  # the program leaves ven_type to the PCE: whatever it is, it is kept
+        actual = self._ven_type_of(existing, args.ven_type, args.name)
         if actual != args.ven_type:
             raise PairingProfileError(
                 status=0,
@@ -226,18 +252,18 @@ class PairingProfileProvider(IllumioResourceProvider):
                 ),
             )
 
-    def _ven_type_of(self, existing: dict[str, Any], args: PairingProfileArgs) -> str:
+    def _ven_type_of(self, existing: dict[str, Any], wanted: str, name: str) -> str:
         """The profile's ven_type. PCEs do not report it in a GET, but their ``ven_type``
         collection filter knows it: one listing when it is the program's, up to three else."""
         if existing.get("ven_type") is not None:
             return str(existing["ven_type"])
-        others = [value for value in literal_values(VenType) if value != args.ven_type]
-        for candidate in [args.ven_type, *others]:
-            name = str(existing.get("name") or args.name)  # its name now, before any rename
-            matches = self.client.list_pairing_profiles(name=name, ven_type=candidate)
+        others = [value for value in literal_values(VenType) if value != wanted]
+        for candidate in [wanted, *others]:
+            named = str(existing.get("name") or name)  # its name now, before any rename
+            matches = self.client.list_pairing_profiles(name=named, ven_type=candidate)
             if any(match.get("href") == existing["href"] for match in matches):
                 return candidate
-        return args.ven_type  # the PCE does not filter by it either: nothing to compare
+        return wanted  # the PCE does not filter by it either: nothing to compare
 
     def find_by_exact_name(self, name: str) -> dict[str, Any] | None:
         """The PCE's ``name`` filter is a substring match: keep only the exact one."""
@@ -269,8 +295,14 @@ class PairingProfileProvider(IllumioResourceProvider):
             return ReadResult("", {})  # gone: the engine drops it, the next up recreates it
         live = normalise_live(body, previous=props)
         live[ADOPT_EXISTING] = bool(props.get(ADOPT_EXISTING, False))
-        # Inputs follow the live values so a drifted field shows in the next preview's diff.
-        inputs = {name: value for name, value in live.items() if value is not None}
+        # Inputs follow the live values so a drifted field shows in the next preview's diff;
+        # not those sent only when set: the PCE's value there is no input of the program's
+        # (diff reads them from the outputs, where drift still shows).
+        inputs = {
+            name: value
+            for name, value in live.items()
+            if value is not None and name not in PROFILE.only_when_set
+        }
         return ReadResult(href, {**live, **read_only_values(body)}, inputs)
 
     @pce_operation
@@ -279,7 +311,7 @@ class PairingProfileProvider(IllumioResourceProvider):
         href = self.valid_href(id_)
         if olds.get("ven_type") is None:  # state of 0.1.0 that never learnt it: ask the PCE
             self._check_ven_type(args, {**olds, "href": href}, "update")
-        return UpdateResult(outputs(args, self._apply(href, args, olds)))
+        return UpdateResult(outputs(args, self._apply(href, args, olds), olds))
 
     @pce_operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -308,9 +340,9 @@ class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
     loc_label_lock: pulumi.Output[bool]
     role_label_lock: pulumi.Output[bool]
     app_label_lock: pulumi.Output[bool]
-    log_traffic: pulumi.Output[bool]
-    log_traffic_lock: pulumi.Output[bool]
-    ven_type: pulumi.Output[VenType]
+    log_traffic: pulumi.Output[bool | None]
+    log_traffic_lock: pulumi.Output[bool | None]
+    ven_type: pulumi.Output[VenType | None]
     agent_software_release: pulumi.Output[str | None]
     external_data_set: pulumi.Output[str | None]
     external_data_reference: pulumi.Output[str | None]

@@ -19,6 +19,7 @@ from pairing_provider.config import Settings
 from pairing_provider.declaration import Declaration
 from pairing_provider.errors import ConfigurationError, InvalidHrefError
 from pairing_provider.hrefs import PROFILE_EXAMPLE, PROFILE_HREF, href_problem
+from pairing_provider.log_level import apply_log_level
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -37,6 +38,7 @@ class IllumioResourceProvider(ResourceProvider):
         # Invalid settings are reported when the PCE is first needed: check and diff work
         # without a PCE, so a preview can still show every input problem at once.
         try:
+            apply_log_level()  # this is where the engine's provider process starts its work
             self._settings = Settings.load(req.config.get)
             self._settings_error = None
         except ConfigurationError as exc:
@@ -47,7 +49,8 @@ class IllumioResourceProvider(ResourceProvider):
         if self._settings is None:
             if self._settings_error is not None:
                 raise self._settings_error
-            self._settings = Settings.load()  # configure was not called: environment only
+            apply_log_level()  # configure was not called (an engine before 3.139)
+            self._settings = Settings.load()  # environment only
         return client_for(self._settings)
 
     @property

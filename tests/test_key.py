@@ -57,7 +57,7 @@ def test_create_issues_a_code_and_renders_the_scripts(
     assert outs["profile_id"] == profile_id
     linux = outs["linux_pairing_script"]
     assert f"--management-server {server} --activation-code {code}" in linux
-    assert f"https://{server}/api/v25/software/ven/image?pair_script=pair.sh" in linux
+    assert f"https://{server}/api/v18/software/ven/image?pair_script=pair.sh" in linux
     assert f"&profile_id={profile_id}" in linux
     windows = outs["windows_pairing_script"]
     assert "pair_script=pair.ps1" in windows
@@ -253,7 +253,7 @@ def test_check_rejects_bad_inputs_without_a_request(engine: Engine, simulator: S
     assert "/orgs/1/pairing_profiles/7" in reasons["pairing_profile_href"]
     assert reasons["colour"] == (
         "colour: is not a known property (known: pairing_profile_href, profile_key_lifespan, "
-        "triggers, regenerate_when_expired)"
+        "triggers, regenerate_when_expired, renew_before, token_count, script_api_version)"
     )
     nested: Any = "leaf"
     for _ in range(40):

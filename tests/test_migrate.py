@@ -227,9 +227,7 @@ def test_report_lists_what_was_not_carried_over(capsys: pytest.CaptureFixture[st
         "data.illumio-core_pairing_profile.lookup: a data source",
         "illumio-core_label.env: only pairing profiles and pairing keys are migrated",
         "illumio-core_pairing_keys.web: activation_tokens: 2 activation code(s) not carried over",
-        "illumio-core_pairing_keys.web: token_count: Terraform kept 2 codes",
         "illumio-core_pairing_keys.legacy: pairing_profile_href: its profile is not in this state",
-        "ven_type: the Terraform provider does not track it",
         f"pulumi config set --secret {SECRET_KEY}",
         "terraform state rm \\",
         "'module.edge.illumio-core_pairing_profile.site[0]' \\",
@@ -427,7 +425,8 @@ def test_program_adopts_every_profile_without_a_write(
         assert up.resource(profile.resource_name, "PairingProfile").id == profile.href
         assert up.outputs[f"{profile.variable}_href"] == profile.href
     new_keys = sorted(path for method, path, _ in calls if path.endswith("/pairing_key"))
-    assert new_keys == [f"/orgs/1/pairing_profiles/{n}/pairing_key" for n in (1, 2, 7)]
+    # Terraform's token_count is kept: two codes from profile 1.
+    assert new_keys == [f"/orgs/1/pairing_profiles/{n}/pairing_key" for n in (1, 1, 2, 7)]
     issued = [key["activation_code"] for key in simulator.pairing_keys()]
     for key in migration.keys:
         key_id = up.resource(key.resource_name, "PairingKey").id
@@ -442,22 +441,19 @@ def test_program_adopts_every_profile_without_a_write(
         assert live["updated_at"] == live["created_at"], body["name"]
 
 
-def test_a_value_terraform_does_not_track_stops_adoption_before_any_write(
+def test_a_ven_type_terraform_does_not_track_is_left_as_the_pce_has_it(
     tmp_path: Path, simulator: Simulator, client: PCEClient
 ) -> None:
-    """The report's ven_type caveat is real: the PCE takes ven_type only at creation (a PUT
-    with it is refused), so adopting a profile whose ven_type differs fails, naming both."""
+    """The PCE takes ven_type only at creation and Terraform never tracked it: the program
+    leaves it unset, so a profile whose ven_type is "endpoint" is adopted as it is."""
     seed_pce(client, **{"4": {"ven_type": "endpoint"}})
     path = write_program(tmp_path, migrate(fixture("show.json")))
     simulator.clear_requests()
 
-    with pytest.raises(
-        Exception, match="its ven_type is 'endpoint' and the program says 'server'"
-    ) as failure:
-        run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
+    run_program(path, simulator, {f"proj:{SECRET_KEY}": SECRET_DESCRIPTION})
 
-    assert "Declare ven_type='endpoint' to adopt it" in str(failure.value)
-    assert [call for call in api_calls(simulator) if call[0] == "PUT"] == []
+    assert [call for call in api_calls(simulator) if call[0] in ("PUT", "DELETE")] == []
+    assert not any("ven_type" in str(r["body"]) for r in simulator.requests())
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -705,7 +701,7 @@ def test_cli_writes_a_project_into_a_new_directory(cli: tuple[Path, dict[str, Cl
     assert f"pairing_provider=={metadata.version('pairing_provider')}\n" in requirements
     assert "file:" not in requirements
     report = done.stderr.decode()
-    assert "Not carried over (7):" in report and str(out / "__main__.py") in report
+    assert "Not carried over (6):" in report and str(out / "__main__.py") in report
     program = (out / "__main__.py").read_text(encoding="utf-8")
     assert program == render_program(migrate(fixture("terraform.tfstate")), "terraform.tfstate")
 

@@ -46,7 +46,7 @@ def sensitive_show_json() -> dict[str, Any]:
     site = show_profile(document, SITE)
     site["values"].update(
         enforcement_mode=f"{SECRET}-full",  # close enough to "full" for a did-you-mean
-        description=SECRET * 20,  # too long
+        description={"text": SECRET},  # not a string
         labels=[{"href": f"/orgs/1/{SECRET}"}],
     )
     site["sensitive_values"].update(enforcement_mode=True, description=True, labels=[{}])

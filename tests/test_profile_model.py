@@ -65,7 +65,7 @@ def test_check_fills_terraform_defaults_and_normalises() -> None:
     assert inputs["labels"] == [{"href": "/orgs/1/labels/3"}, {"href": "/orgs/1/labels/12"}]
     assert inputs["enforcement_mode"] == "visibility_only"
     assert inputs["visibility_level"] == "flow_summary"
-    assert inputs["log_traffic"] is False
+    assert inputs["log_traffic"] is None  # sent only when set (deprecated by Illumio)
     assert all(inputs[f"{lock}_lock"] for lock in ("env_label", "loc_label", "role_label"))
     assert inputs["adopt_existing"] is False
     assert "__provider" not in inputs

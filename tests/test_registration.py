@@ -51,9 +51,11 @@ def test_key_asks_the_engine_to_keep_every_secret_output_secret(simulator: Simul
     assert list(key_request.additionalSecretOutputs) == SECRET_OUTPUTS
     assert set(SECRET_OUTPUTS) == {
         "activation_code",
+        "activation_codes",
         "linux_pairing_script",
         "windows_pairing_script",
         "cloud_init",
+        "windows_user_data",
     }
     assert list(up.registration("web", PROFILE_TYPE).additionalSecretOutputs) == []
     assert code in issued_codes(simulator)

@@ -86,14 +86,15 @@ def test_refresh_and_destroy_of_old_state_still_work(
 def test_state_of_0_1_without_ven_type_is_checked_once_and_never_replaced(
     engine: Engine, simulator: Simulator, client: PCEClient, old_state: dict[str, Any]
 ) -> None:
-    """0.1.0 kept what a refresh read, and no PCE reports ven_type: such state has none. The
-    next preview must not replace the profile (delete and recreate it) on that guess; the
-    update asks the PCE's ven_type filter once and records the value, with no PUT."""
+    """0.1.0 kept what a refresh read, and no PCE reports ven_type: such state has none. A
+    program that sets ven_type must not replace the profile (delete and recreate it) on that
+    guess: the diff asks the PCE's ven_type filter once, and the update records the value
+    (asking once more), with no PUT."""
     profile = old_state["profile"]
     href = profile["href"]
     refreshed = engine.read(UNUSED, href, profile, profile)
     assert "ven_type" not in refreshed.outs
-    program = {"name": "web", "enabled": True}
+    program = {"name": "web", "enabled": True, "ven_type": "server"}
     checked = engine.check(UNUSED, refreshed.inputs or {}, program).inputs
     simulator.clear_requests()
 
@@ -103,8 +104,8 @@ def test_state_of_0_1_without_ven_type_is_checked_once_and_never_replaced(
     assert (diff.changes, diff.replaces) == (True, [])
     assert updated["ven_type"] == "server"
     calls = [(r["method"], r["path"].split("?")[0]) for r in simulator.requests()]
-    assert calls == [("GET", "/api/v2/orgs/1/pairing_profiles")]
-    assert "ven_type=server" in simulator.requests()[0]["path"]
+    assert calls == [("GET", "/api/v2/orgs/1/pairing_profiles")] * 2
+    assert all("ven_type=server" in r["path"] for r in simulator.requests())
     assert engine.diff(UNUSED, href, updated, checked).changes is False
 
 
@@ -113,7 +114,8 @@ def test_state_of_0_1_whose_profile_has_another_ven_type_says_so_before_any_writ
 ) -> None:
     made = client.create_pairing_profile({"name": "ep", "enabled": True, "ven_type": "endpoint"})
     old = {"__provider": PROFILE_PROVIDER_0_1, "name": "ep", "enabled": True, "href": made["href"]}
-    checked = engine.check(UNUSED, old, {"name": "ep", "enabled": True}).inputs
+    program = {"name": "ep", "enabled": True, "ven_type": "server"}
+    checked = engine.check(UNUSED, old, program).inputs
     simulator.clear_requests()
     with pytest.raises(EngineError) as caught:
         engine.update(UNUSED, made["href"], old, checked)

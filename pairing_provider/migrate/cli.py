@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from pairing_provider import __version__
 from pairing_provider.errors import MigrationError
 from pairing_provider.migrate.plan import Migration, plan_migration
 from pairing_provider.migrate.render import (
@@ -49,14 +50,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+COMMAND = "pairing-provider-migrate"
+
+
 def _parser() -> argparse.ArgumentParser:
+    # Its own name in --help: the console script's, or the python -m form it was run as.
+    invoked = os.path.basename(sys.argv[0])
     parser = argparse.ArgumentParser(
-        prog="python -m pairing_provider.migrate",
+        prog=COMMAND if invoked == COMMAND else "python -m pairing_provider.migrate",
         description=(
             "Write a Pulumi program that adopts the pairing profiles (and replaces the pairing "
             "keys) of a Terraform state, without recreating any profile."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--from-terraform",
         required=True,

@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     for name, info in PairingProfileArgs.model_fields.items()
     if name not in REQUIRED
 }
+# Terraform always sent these at its defaults; the provider sends them only when set, so a
+# value at Terraform's default is left unset (and the PCE keeps what it has).
+DEFAULTS.update(log_traffic=False, log_traffic_lock=True)
 # Computed by the PCE (or by Terraform: `id`); never inputs.
 PROFILE_READ_ONLY = frozenset({"id", *PROFILE.read_only})
 SPEC_FIELDS = PROFILE.sent  # what Terraform manages too (adopt_existing is ours alone)
@@ -91,6 +94,7 @@ class KeyDecl:
     resource_name: str
     profile_href: str
     profile: ProfileDecl | None  # the declaration whose href it refers to, when in this state
+    token_count: int = 1  # Terraform's token_count: codes the key holds
 
     @property
     def variable(self) -> str:
@@ -132,7 +136,7 @@ def plan_migration(state: TerraformState) -> Migration:
         # One line per problem whatever an address holds: a line break in it is escaped too.
         listing = "\n  ".join(comment_text(error) for error in errors)
         raise MigrationError(f"cannot migrate; nothing was written:\n  {listing}")
-    return Migration(state, profiles, keys, findings, _notes(profiles_in))
+    return Migration(state, profiles, keys, findings, [])
 
 
 def _plan_profiles(
@@ -300,18 +304,6 @@ def _duplicate_names(instances: list[StateInstance]) -> list[str]:
     return problems
 
 
-def _notes(profiles: list[StateInstance]) -> list[str]:
-    """Program-wide caveats, said once."""
-    if any("ven_type" not in instance.values for instance in profiles):
-        return [
-            "ven_type: the Terraform provider does not track it, so the program leaves it at "
-            'its default "server". A profile whose VEN type is "endpoint" or '
-            '"specified_during_activation" in the PCE would be changed by `pulumi up`: add '
-            "ven_type=... to its declaration first."
-        ]
-    return []
-
-
 # --- pairing keys -----------------------------------------------------------------------------
 
 
@@ -325,11 +317,20 @@ def _key(
     too (the Terraform provider's own acceptance test makes keys from one)."""
     values = instance.values
     href = values.get("pairing_profile_href")
-    _, failures = KEY.check({"pairing_profile_href": href})
+    # Terraform's token_count (1 to 5) is kept: the key makes as many codes.
+    checked, failures = KEY.check(
+        {"pairing_profile_href": href, "token_count": values.get("token_count")}
+    )
     problems = _problems(instance, KEY, failures)
     profile = by_href.get(href) if isinstance(href, str) else None
     findings += _key_findings(instance, profile)
-    decl = KeyDecl(instance.address, resource_name, href if isinstance(href, str) else "", profile)
+    decl = KeyDecl(
+        instance.address,
+        resource_name,
+        href if isinstance(href, str) else "",
+        profile,
+        checked.get("token_count", 1),
+    )
     return decl, problems
 
 
@@ -345,17 +346,6 @@ def _key_findings(instance: StateInstance, profile: ProfileDecl | None) -> list[
             "profile's key_lifespan or allowed_uses_per_key runs out.",
         )
     ]
-    count = values.get("token_count")
-    if isinstance(count, int | float) and count > 1:
-        findings.append(
-            Finding(
-                address,
-                "token_count",
-                f"Terraform kept {int(count)} codes in this resource; a PairingKey holds one. "
-                "One code pairs up to allowed_uses_per_key VENs; if VMs need distinct codes, "
-                "declare one PairingKey per code (e.g. in a loop with distinct names).",
-            )
-        )
     if profile is None:
         findings.append(
             Finding(

@@ -253,6 +253,8 @@ def _key_block(key: KeyDecl) -> list[str]:
         lines.append(f"{INDENT}pairing_profile={key.profile.variable},")
     else:
         lines += argument(INDENT, "pairing_profile_href", key.profile_href)
+    if key.token_count != 1:  # Terraform's count of codes, kept (one per VM for single-use keys)
+        lines.append(f"{INDENT}token_count={key.token_count},")
     return [*lines, ")"]
 
 

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+from importlib.metadata import version
 from types import FrameType
 
 from .errors import DataFileError
@@ -20,11 +21,18 @@ from .releases import RELEASES
 from .server import Simulator
 from .settings import LOCATIONS
 
+COMMAND = "pce-simulator"
+
 
 def _parser() -> argparse.ArgumentParser:
+    # Its own name in --help: the console script's, or the python -m form it was run as.
+    invoked = os.path.basename(sys.argv[0])
     parser = argparse.ArgumentParser(
-        prog="python -m pairing_provider.simulator",
+        prog=COMMAND if invoked == COMMAND else "python -m pairing_provider.simulator",
         description="Illumio PCE REST API v2 simulator (for tests).",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version('pairing_provider')}"
     )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--host", default="127.0.0.1")
