@@ -79,6 +79,11 @@ def _comparable(props: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def changed_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """Compared inputs whose value changed, triggers by value."""
+    return KEY.changed(olds, news, normalise=_comparable)
+
+
 def key_outputs(
     pce_host: str, profile_href: str, code: str, generated: datetime, expires: datetime | None
 ) -> dict[str, Any]:
@@ -103,7 +108,7 @@ class PairingKeyProvider(IllumioResourceProvider):
     declaration = KEY
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = KEY.changed(olds, news, normalise=_comparable)
+        changed = changed_inputs(olds, news)
         replaces = [name for name in changed if name in KEY.replacing]
         if regenerates(news) and is_expired(olds):
             replaces.append("expires_at")

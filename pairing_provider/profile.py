@@ -221,17 +221,20 @@ class PairingProfileProvider(IllumioResourceProvider):
             )
 
     def _ven_type_of(self, existing: dict[str, Any], args: PairingProfileArgs) -> str:
+        return self.ven_type_of(existing, expected=args.ven_type, name=args.name)
+
+    def ven_type_of(self, existing: dict[str, Any], *, expected: str, name: str) -> str:
         """The profile's ven_type. PCEs do not report it in a GET, but their ``ven_type``
-        collection filter knows it: one listing when it is the program's, up to three else."""
+        collection filter knows it: one listing when it is ``expected``, up to three else."""
         if existing.get("ven_type") is not None:
             return str(existing["ven_type"])
-        others = [value for value in literal_values(VenType) if value != args.ven_type]
-        for candidate in [args.ven_type, *others]:
-            name = str(existing.get("name") or args.name)  # its name now, before any rename
-            matches = self.client.list_pairing_profiles(name=name, ven_type=candidate)
+        others = [value for value in literal_values(VenType) if value != expected]
+        for candidate in [expected, *others]:
+            now_named = str(existing.get("name") or name)  # its name now, before any rename
+            matches = self.client.list_pairing_profiles(name=now_named, ven_type=candidate)
             if any(match.get("href") == existing["href"] for match in matches):
                 return candidate
-        return args.ven_type  # the PCE does not filter by it either: nothing to compare
+        return expected  # the PCE does not filter by it either: nothing to compare
 
     def find_by_exact_name(self, name: str) -> dict[str, Any] | None:
         """The PCE's ``name`` filter is a substring match: keep only the exact one."""
