@@ -237,6 +237,13 @@ def test_bad_input_is_named_in_camel_case_with_the_allowed_values(plugin: Plugin
     ]
 
 
+def test_an_unknown_input_is_named_with_the_camel_case_guess(plugin: Plugin) -> None:
+    _, failures = plugin.check(PROFILE, "web", {}, {**WEB, "keyLifespn": 5})
+    assert failures == [
+        ("keyLifespn", 'keyLifespn: is not a known property (did you mean "keyLifespan"?)')
+    ]
+
+
 def test_a_pce_error_reaches_the_engine_as_one_message(
     plugin: Plugin, simulator: Simulator
 ) -> None:
@@ -245,5 +252,5 @@ def test_a_pce_error_reaches_the_engine_as_one_message(
     with pytest.raises(grpc.RpcError) as caught:
         plugin.create(PROFILE, "web", checked)
     details = caught.value.details()
-    assert "already exists" in details and "adopt_existing" in details
+    assert "already exists" in details and "set adoptExisting=True" in details
     assert "Traceback" not in details and len(details.splitlines()) == 1

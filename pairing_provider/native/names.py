@@ -6,6 +6,7 @@ One mapping function (``camel``) and its inverse over a bag. Every name the nati
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -34,6 +35,15 @@ def to_snake(bag: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
     return {by_camel.get(name, name): value for name, value in bag.items()}
 
 
-def camel_reason(field: str, reason: str) -> str:
-    """A check failure's text starts with the field's path: name it as the program does."""
-    return camel(field) + reason[len(field) :] if reason.startswith(field) else reason
+@cache
+def _declared_names() -> re.Pattern[str]:
+    from pairing_provider.models import KEY, PROFILE  # the one list of property names
+
+    names = {name for d in (PROFILE, KEY) for name in d.outputs if "_" in name}
+    return re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
+
+
+def camel_text(text: str) -> str:
+    """A message of the core (a check failure, an error) with every declared property named
+    as the native face names it: ``key_lifespan`` -> ``keyLifespan``."""
+    return _declared_names().sub(lambda match: camel(match.group(1)), text)

@@ -23,7 +23,7 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 from pairing_provider.config import CONFIG_NAMESPACE, SOURCES, Settings
 from pairing_provider.errors import ConfigurationError, IllumioError
 from pairing_provider.native import invokes, wire
-from pairing_provider.native.names import camel, camel_reason, to_camel, to_snake
+from pairing_provider.native.names import camel, camel_text, to_camel, to_snake
 from pairing_provider.native.resources import NativeResource, resources
 from pairing_provider.native.schema import schema_json, version
 
@@ -47,7 +47,9 @@ def reported(method: Handler) -> Handler:
         try:
             return method(self, request, context)
         except IllumioError as exc:
-            context.abort(grpc.StatusCode.UNKNOWN, f"{_what(method, request)}: {exc}")
+            context.abort(
+                grpc.StatusCode.UNKNOWN, f"{_what(method, request)}: {camel_text(str(exc))}"
+            )
         except Exception as exc:  # a bug: say so, without a traceback on the user's screen
             traceback.print_exc(file=sys.stderr)
             context.abort(
@@ -167,7 +169,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.CheckResponse(
             inputs=wire.encode(to_camel(inputs), secrets),
             failures=[
-                provider_pb2.CheckFailure(property=camel(name), reason=camel_reason(name, reason))
+                provider_pb2.CheckFailure(property=camel(name), reason=camel_text(reason))
                 for name, reason in failures
             ],
         )
