@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import grpc
+import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+from pairing_provider.simulator import Simulator
+from tests.conftest import API_SECRET, API_USER
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "provider"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -289,3 +293,26 @@ class Stack:
         for name in reversed(list(self.state)):
             resource = self.state.pop(name)
             self.plugin.delete(resource.token, name, resource.id, resource.outputs)
+
+
+@pytest.fixture(scope="module", name="shared_plugin")
+def shared_plugin_fixture(simulator_server: Simulator) -> Iterator[Plugin]:
+    """One plugin process per test module, configured for the session's simulator."""
+    with Plugin() as running:
+        running.configure(
+            {
+                "pceHost": simulator_server.url,
+                "apiKeyUsername": API_USER,
+                "apiKeySecret": API_SECRET,
+                "requestTimeout": 5,
+                "maxRetries": 1,
+            }
+        )
+        yield running
+    assert API_SECRET not in running.stderr
+
+
+@pytest.fixture(name="plugin")
+def plugin_fixture(shared_plugin: Plugin, simulator: Simulator) -> Plugin:
+    simulator.clear_requests()
+    return shared_plugin

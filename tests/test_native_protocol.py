@@ -5,7 +5,6 @@ detailed diffs, secrets, look-ups and errors."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
 
@@ -13,7 +12,6 @@ import grpc
 import pytest
 
 from pairing_provider.simulator import Simulator
-from tests.conftest import API_SECRET, API_USER
 from tests.native_driver import (
     KEY,
     KIND,
@@ -23,30 +21,10 @@ from tests.native_driver import (
     Ref,
     Stack,
     is_secret,
+    plugin_fixture,  # noqa: F401 (a fixture)
     reveal,
+    shared_plugin_fixture,  # noqa: F401 (a fixture)
 )
-
-
-@pytest.fixture(scope="module")
-def shared_plugin(simulator_server: Simulator) -> Iterator[Plugin]:
-    with Plugin() as running:
-        running.configure(
-            {
-                "pceHost": simulator_server.url,
-                "apiKeyUsername": API_USER,
-                "apiKeySecret": API_SECRET,
-                "requestTimeout": 5,
-                "maxRetries": 1,
-            }
-        )
-        yield running
-    assert API_SECRET not in running.stderr
-
-
-@pytest.fixture
-def plugin(shared_plugin: Plugin, simulator: Simulator) -> Plugin:
-    simulator.clear_requests()
-    return shared_plugin
 
 
 def requests_of(simulator: Simulator) -> list[str]:
