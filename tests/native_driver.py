@@ -104,7 +104,7 @@ class Plugin:
         }
         request = provider_pb2.ConfigureRequest(
             args=struct(args),
-            variables={f"illumio:{key}": str(value) for key, value in config.items()},
+            variables={f"illumio:config:{key}": str(value) for key, value in config.items()},
             acceptSecrets=True,
         )
         return self.stub.Configure(request)
@@ -282,7 +282,7 @@ class Stack:
         """``pulumi import``: Read(id) alone, then Check of the read inputs and a Diff that
         must show no change; the state then holds the resource."""
         read_id, outs, inputs = self.plugin.read(token, name, id_)
-        checked, failures = self.plugin.check(token, name, {}, inputs)
+        checked, failures = self.plugin.check(token, name, inputs, inputs)  # as ImportStep does
         assert failures == [], failures
         diff = self.plugin.diff(token, name, read_id, outs, checked)
         assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE, list(diff.diffs)

@@ -10,8 +10,10 @@ from typing import Any
 
 import grpc
 import pytest
+from pulumi.runtime.proto import provider_pb2
 
 from pairing_provider.simulator import Simulator
+from tests.conftest import API_SECRET, API_USER
 from tests.native_driver import (
     KEY,
     KIND,
@@ -232,3 +234,18 @@ def test_a_pce_error_reaches_the_engine_as_one_message(
     details = caught.value.details()
     assert "already exists" in details and "set adoptExisting=True" in details
     assert "Traceback" not in details and len(details.splitlines()) == 1
+
+
+def test_an_engine_that_sends_only_variables_configures_it_too(simulator: Simulator) -> None:
+    with Plugin() as fresh:
+        fresh.stub.Configure(
+            provider_pb2.ConfigureRequest(
+                variables={
+                    "illumio:config:pceHost": str(simulator.url),
+                    "illumio:config:apiKeyUsername": API_USER,
+                    "illumio:config:apiKeySecret": API_SECRET,
+                }
+            )
+        )
+        found = fresh.invoke("illumio:index:findLabels", {"key": "env"})
+    assert found == {"labels": []}

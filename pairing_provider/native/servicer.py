@@ -150,8 +150,8 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
     @reported
     def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
         values, _ = wire.decode(request.args)
-        if not values:  # an engine that sends only the namespaced variables
-            prefix = f"{CONFIG_NAMESPACE}:"
+        if not values:  # an engine that sends only the variables: "illumio:config:pceHost"
+            prefix = f"{CONFIG_NAMESPACE}:config:"
             values = {k.removeprefix(prefix): v for k, v in request.variables.items()}
         for resource in self.resources.values():
             resource.provider.configure(ConfigureRequest(values))  # type: ignore[arg-type]
