@@ -75,10 +75,11 @@ def urn(token: str, name: str) -> str:
 class Plugin:
     """The plugin process and a stub of its ResourceProvider service."""
 
-    def __init__(self, cwd: Path | None = None) -> None:
+    def __init__(self, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
             [sys.executable, str(PLUGIN_DIR), "127.0.0.1:1"],  # as RunPlugin runs it
             cwd=cwd,
+            env=None if env is None else dict(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

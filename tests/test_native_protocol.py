@@ -5,6 +5,7 @@ detailed diffs, secrets, look-ups and errors."""
 from __future__ import annotations
 
 import json
+import os
 from importlib import metadata
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.native_driver import (
     plugin_fixture,  # noqa: F401 (a fixture)
     reveal,
     shared_plugin_fixture,  # noqa: F401 (a fixture)
+    struct,
 )
 
 
@@ -70,7 +72,7 @@ def test_a_preview_create_returns_the_known_inputs_and_no_id(plugin: Plugin) -> 
     assert "href" not in outs  # not known until the PCE makes it
 
 
-def test_a_description_edit_is_a_detailed_update(plugin: Plugin) -> None:
+def test_a_description_edit_is_a_detailed_update(plugin: Plugin, simulator: Simulator) -> None:
     stack = Stack(plugin)
     stack.up([("web", PROFILE, WEB)])
     old = stack.state["web"]
@@ -82,7 +84,9 @@ def test_a_description_edit_is_a_detailed_update(plugin: Plugin) -> None:
         "description": "UPDATE"
     }
     assert (list(diff.replaces), diff.hasDetailedDiff) == ([], True)
+    simulator.clear_requests()
     assert stack.up([("web", PROFILE, {**WEB, "description": "new"})]) == {"web": "update"}
+    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["PUT", "GET"]
 
 
 def test_a_ven_type_edit_replaces_deleting_first(plugin: Plugin, simulator: Simulator) -> None:
@@ -176,8 +180,11 @@ def test_refresh_reads_back_and_a_console_edit_shows_in_the_next_diff(
         1, int(stack.state["web"].id.rsplit("/", 1)[1]), {"description": "x"}
     )
 
+    simulator.clear_requests()
+
     stack.refresh()
 
+    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["GET"]
     assert stack.state["web"].outputs["description"] == "x"
     assert stack.preview([("web", PROFILE, WEB)]) == {"web": "update"}
 
@@ -249,3 +256,26 @@ def test_an_engine_that_sends_only_variables_configures_it_too(simulator: Simula
         )
         found = fresh.invoke("illumio:index:findLabels", {"key": "env"})
     assert found == {"labels": []}
+
+
+def test_settings_missing_from_the_stack_come_from_the_environment(simulator: Simulator) -> None:
+    env = {**os.environ, "ILLUMIO_API_KEY_USERNAME": API_USER, "ILLUMIO_API_KEY_SECRET": API_SECRET}
+    with Plugin(env=env) as fresh:
+        fresh.configure({"pceHost": simulator.url})
+        assert fresh.invoke("illumio:index:findLabels", {"key": "env"}) == {"labels": []}
+    assert API_SECRET not in fresh.stderr
+
+
+def test_check_config_names_a_malformed_setting_and_leaves_missing_ones_to_later(
+    plugin: Plugin,
+) -> None:
+    response = plugin.stub.CheckConfig(
+        provider_pb2.CheckRequest(
+            urn="urn:pulumi:dev::proj::pulumi:providers:illumio::default",
+            news=struct({"pceHost": "ftp://pce.example.com", "orgId": "0"}),
+        )
+    )
+    failures = {f.property: f.reason for f in response.failures}
+    assert sorted(failures) == ["orgId", "pceHost"]
+    assert "scheme must be https or http" in failures["pceHost"]
+    assert "apiKeySecret" not in failures  # missing: reported by the first call to the PCE
