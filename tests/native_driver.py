@@ -296,9 +296,10 @@ class Stack:
             self.plugin.delete(resource.token, name, resource.id, resource.outputs)
 
 
-@pytest.fixture(scope="module", name="shared_plugin")
+@pytest.fixture(scope="session", name="shared_plugin")
 def shared_plugin_fixture(simulator_server: Simulator) -> Iterator[Plugin]:
-    """One plugin process per test module, configured for the session's simulator."""
+    """One plugin process per test session (per xdist worker), configured for the session's
+    simulator; each test meets a reset simulator."""
     with Plugin() as running:
         running.configure(
             {

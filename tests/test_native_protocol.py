@@ -243,25 +243,16 @@ def test_a_pce_error_reaches_the_engine_as_one_message(
     assert "Traceback" not in details and len(details.splitlines()) == 1
 
 
-def test_an_engine_that_sends_only_variables_configures_it_too(simulator: Simulator) -> None:
-    with Plugin() as fresh:
-        fresh.stub.Configure(
-            provider_pb2.ConfigureRequest(
-                variables={
-                    "illumio:config:pceHost": str(simulator.url),
-                    "illumio:config:apiKeyUsername": API_USER,
-                    "illumio:config:apiKeySecret": API_SECRET,
-                }
-            )
-        )
-        found = fresh.invoke("illumio:index:findLabels", {"key": "env"})
-    assert found == {"labels": []}
-
-
-def test_settings_missing_from_the_stack_come_from_the_environment(simulator: Simulator) -> None:
+def test_an_engine_sending_only_variables_and_settings_from_the_environment(
+    simulator: Simulator,
+) -> None:
+    """Configure's fallbacks: the engine's ``illumio:config:*`` variables when ``args`` is
+    empty, then the environment for what the stack does not set."""
     env = {**os.environ, "ILLUMIO_API_KEY_USERNAME": API_USER, "ILLUMIO_API_KEY_SECRET": API_SECRET}
     with Plugin(env=env) as fresh:
-        fresh.configure({"pceHost": simulator.url})
+        fresh.stub.Configure(
+            provider_pb2.ConfigureRequest(variables={"illumio:config:pceHost": str(simulator.url)})
+        )
         assert fresh.invoke("illumio:index:findLabels", {"key": "env"}) == {"labels": []}
     assert API_SECRET not in fresh.stderr
 
