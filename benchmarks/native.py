@@ -15,6 +15,7 @@ no-op native provider (same gRPC server set-up, echoes its inputs) for CPU per r
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -22,12 +23,14 @@ from collections.abc import Callable, Iterator
 from concurrent import futures
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from benchmarks.native_results import BEGIN, END, RESULTS, with_native_block
 from benchmarks.pce import API_SECRET, API_USER, BareClient, SimulatorProcess, provider_process
 from benchmarks.timing import cpu_seconds, timed
 from pairing_provider.key import PairingKeyProvider
@@ -273,15 +276,29 @@ def render(scale: Scale, rows: list[Row], bare_ms: float) -> str:
     return "\n".join(lines)
 
 
+def section(text: str) -> str:
+    load = os.getloadavg()[0]
+    return (
+        f"{BEGIN}\n### 7. Native provider: `up` at a PCE latency\n\n"
+        f"- command: `venv/bin/python -m benchmarks.native --write`; date: "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average (1 min) at start: {load:.2f} "
+        f"on {os.cpu_count()} cores\n\n{text}\n{END}"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="a tiny run (seconds)")
+    parser.add_argument("--write", action="store_true", help="put the rows in RESULTS.md")
     parser.add_argument("--serve-noop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_noop:
         serve_noop()
         return
-    print(report(SMOKE if args.smoke else FULL)[1])
+    block = section(report(SMOKE if args.smoke else FULL)[1])
+    print(block)
+    if args.write:
+        RESULTS.write_text(with_native_block(RESULTS.read_text(), block), encoding="utf-8")
 
 
 if __name__ == "__main__":
