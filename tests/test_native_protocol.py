@@ -129,6 +129,7 @@ def test_import_of_a_console_profile_is_at_most_4_requests_then_no_diff(
     assert len(requests_of(simulator)) <= 4
     assert all(r.startswith("GET ") for r in requests_of(simulator))
     assert inputs["venType"] == "specified_during_activation"
+    assert "adoptExisting" not in inputs and "href" not in inputs  # inputs only, no own flags
     assert (inputs["keyLifespan"], inputs["labels"]) == (600, [{"href": label}])
     program = [("console", PROFILE, {key: inputs[key] for key in inputs})]
     assert stack.preview(program) == {}

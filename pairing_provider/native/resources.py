@@ -115,7 +115,10 @@ class ProfileResource(NativeResource):
             default = PROFILE.args.model_fields["ven_type"].default
             ven_type = provider.ven_type_of(outputs, expected=default, name=outputs["name"])
         outputs["ven_type"] = ven_type
-        inputs = {**(read.inputs or {}), "ven_type": ven_type, ADOPT_EXISTING: False}
+        # adoptExisting is this provider's own flag, at its default: no line in the code
+        # `pulumi import` writes.
+        inputs = {**(read.inputs or {}), "ven_type": ven_type}
+        inputs.pop(ADOPT_EXISTING, None)
         return Read(read.id, outputs, inputs)
 
 
