@@ -31,8 +31,13 @@ def to_camel(bag: Mapping[str, Any]) -> dict[str, Any]:
 def to_snake(bag: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
     """A camelCase bag in the declaration's names. A name no declared field maps to is kept
     as it came, so check can still report it as unknown."""
-    by_camel = {camel(name): name for name in known}
+    by_camel = _by_camel(known)
     return {by_camel.get(name, name): value for name, value in bag.items()}
+
+
+@cache
+def _by_camel(known: tuple[str, ...]) -> dict[str, str]:
+    return {camel(name): name for name in known}
 
 
 @cache
