@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Any
 
@@ -271,3 +273,23 @@ def test_check_config_names_a_malformed_setting_and_leaves_missing_ones_to_later
     assert sorted(failures) == ["orgId", "pceHost"]
     assert "scheme must be https or http" in failures["pceHost"]
     assert "apiKeySecret" not in failures  # missing: reported by the first call to the PCE
+
+
+def test_it_serves_many_calls_at_once_where_the_dynamic_server_runs_four(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    """16 creates against a PCE that answers each after 0.4 s: served together they take
+    about 0.4 s; four at a time (the SDK's dynamic server) would take at least 1.6 s."""
+    count, latency = 16, 0.4
+    simulator.add_fault(method="POST", delay=latency, when="after", merge_body={}, count=count)
+    checked = [
+        plugin.check(PROFILE, f"p{i}", {}, {**WEB, "name": f"p{i}"})[0] for i in range(count)
+    ]
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        started = time.monotonic()
+        made = list(pool.map(lambda i: plugin.create(PROFILE, f"p{i}", checked[i]), range(count)))
+        elapsed = time.monotonic() - started
+
+    assert len({id_ for id_, _ in made}) == count
+    assert elapsed < count / 4 * latency, f"{elapsed:.2f} s: calls were not served at once"
