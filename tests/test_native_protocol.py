@@ -201,6 +201,12 @@ def test_a_look_up_finds_the_profile(plugin: Plugin) -> None:
 
     assert [p["href"] for p in found["profiles"]] == [stack.state["web"].id]
     assert (one["name"], one["keyLifespan"]) == ("web", 3600)
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.invoke("illumio:index:getPairingProfile", {"href": "/orgs/1/labels/1"})
+    assert caught.value.details() == (
+        "Invoke illumio:index:getPairingProfile: href: must be a profile href like "
+        "\"/orgs/1/pairing_profiles/7\", not '/orgs/1/labels/1'"
+    )
 
 
 def test_delete_is_one_request_and_destroy_empties_the_stack(
