@@ -26,16 +26,13 @@ from pairing_provider.native import invokes, wire
 from pairing_provider.native.names import camel, camel_text, to_camel, to_snake
 from pairing_provider.native.resources import NativeResource, resources
 from pairing_provider.native.schema import schema_json, version
+from pairing_provider.redaction import redact
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 KINDS = {
     "UPDATE": provider_pb2.PropertyDiff.UPDATE,
     "UPDATE_REPLACE": provider_pb2.PropertyDiff.UPDATE_REPLACE,
 }
-
-
-class UnknownTypeError(IllumioError):
-    """A call for a type token this provider does not serve."""
 
 
 def reported(method: Handler) -> Handler:
@@ -51,11 +48,12 @@ def reported(method: Handler) -> Handler:
                 grpc.StatusCode.UNKNOWN, f"{_what(method, request)}: {camel_text(str(exc))}"
             )
         except Exception as exc:  # a bug: say so, without a traceback on the user's screen
-            traceback.print_exc(file=sys.stderr)
+            sys.stderr.write(redact(traceback.format_exc()))
             context.abort(
                 grpc.StatusCode.INTERNAL,
                 f"{_what(method, request)}: internal error of the {CONFIG_NAMESPACE} provider "
-                f"({type(exc).__name__}: {exc}); please report it with the plugin's log",
+                f"({type(exc).__name__}: {redact(str(exc))}); please report it with the "
+                "plugin's log",
             )
 
     return wrapper  # type: ignore[return-value]
@@ -108,7 +106,7 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
             return self.resources[token]
         except KeyError:
             known = ", ".join(self.resources)
-            raise UnknownTypeError(f"unknown resource type {token!r} (known: {known})") from None
+            raise IllumioError(f"unknown resource type {token!r} (known: {known})") from None
 
     # -- plugin and provider --------------------------------------------------------------------
 
