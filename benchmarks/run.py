@@ -20,6 +20,7 @@ from pathlib import Path
 from benchmarks.budget import measure_refresh, measure_requests
 from benchmarks.footprint import measure_footprint
 from benchmarks.kit_scale import measure_kit_scale
+from benchmarks.native_results import native_block, with_native_block
 from benchmarks.overhead import measure_overhead
 from benchmarks.pacing import measure_pacing
 from benchmarks.pce import SimulatorProcess
@@ -122,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     out = args.out or (None if args.smoke else DEFAULT_OUT)
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        # The native face's section comes from benchmarks.native: keep it.
+        kept = native_block(out.read_text(encoding="utf-8")) if out.exists() else ""
+        out.write_text(with_native_block(text, kept) if kept else text, encoding="utf-8")
         print(f"written to {out}", file=sys.stderr)
     return 0
 

@@ -30,28 +30,60 @@ DEFAULT_PCE_PORT = 8443
 
 @dataclass(frozen=True)
 class SettingSource:
-    """Where one setting can come from: its stack config key and its environment variable."""
+    """Where one setting can come from: its stack config key and its environment variable,
+    and what it means (the native provider's schema shows it)."""
 
     field: str
     config_key: str
     env_var: str
+    description: str
 
 
 SOURCES: tuple[SettingSource, ...] = (
-    SettingSource("pce_host", "pceHost", "ILLUMIO_PCE_HOST"),
-    SettingSource("api_key_username", "apiKeyUsername", "ILLUMIO_API_KEY_USERNAME"),
-    SettingSource("api_key_secret", "apiKeySecret", "ILLUMIO_API_KEY_SECRET"),
-    SettingSource("org_id", "orgId", "ILLUMIO_PCE_ORG_ID"),
-    SettingSource("ca_file", "caFile", "ILLUMIO_CA_FILE"),
-    SettingSource("insecure", "insecure", "ILLUMIO_ALLOW_INSECURE_TLS"),
-    SettingSource("allow_insecure_http", "allowInsecureHttp", "ILLUMIO_ALLOW_INSECURE_HTTP"),
-    SettingSource("request_timeout", "requestTimeout", "ILLUMIO_REQUEST_TIMEOUT"),
-    SettingSource("max_retries", "maxRetries", "ILLUMIO_MAX_RETRIES"),
-    SettingSource("operation_timeout", "operationTimeout", "ILLUMIO_OPERATION_TIMEOUT"),
     SettingSource(
-        "max_requests_per_minute", "maxRequestsPerMinute", "ILLUMIO_MAX_REQUESTS_PER_MINUTE"
+        "pce_host", "pceHost", "ILLUMIO_PCE_HOST", "PCE URL, e.g. https://pce.example.com:8443"
     ),
-    SettingSource("rate_window", "rateWindow", "ILLUMIO_RATE_WINDOW"),
+    SettingSource(
+        "api_key_username", "apiKeyUsername", "ILLUMIO_API_KEY_USERNAME", "API key id (api_...)"
+    ),
+    SettingSource("api_key_secret", "apiKeySecret", "ILLUMIO_API_KEY_SECRET", "API key secret"),
+    SettingSource("org_id", "orgId", "ILLUMIO_PCE_ORG_ID", "org number"),
+    SettingSource(
+        "ca_file", "caFile", "ILLUMIO_CA_FILE", "PEM bundle to trust for the PCE's certificate"
+    ),
+    SettingSource(
+        "insecure", "insecure", "ILLUMIO_ALLOW_INSECURE_TLS", "true skips TLS verification"
+    ),
+    SettingSource(
+        "allow_insecure_http",
+        "allowInsecureHttp",
+        "ILLUMIO_ALLOW_INSECURE_HTTP",
+        "true allows an http:// pceHost that is not this machine (the key travels in clear)",
+    ),
+    SettingSource(
+        "request_timeout", "requestTimeout", "ILLUMIO_REQUEST_TIMEOUT", "seconds per HTTP request"
+    ),
+    SettingSource(
+        "max_retries", "maxRetries", "ILLUMIO_MAX_RETRIES", "retries of a retryable failure"
+    ),
+    SettingSource(
+        "operation_timeout",
+        "operationTimeout",
+        "ILLUMIO_OPERATION_TIMEOUT",
+        "deadline in seconds of one operation: all its requests, retries and jobs",
+    ),
+    SettingSource(
+        "max_requests_per_minute",
+        "maxRequestsPerMinute",
+        "ILLUMIO_MAX_REQUESTS_PER_MINUTE",
+        "requests per minute at most, all resources together (the PCE allows 500 per key)",
+    ),
+    SettingSource(
+        "rate_window",
+        "rateWindow",
+        "ILLUMIO_RATE_WINDOW",
+        "seconds maxRequestsPerMinute counts over",
+    ),
 )
 CONFIG_NAMESPACE = "illumio"
 BOOLEAN_FIELDS = frozenset({"insecure", "allow_insecure_http"})

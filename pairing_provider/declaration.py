@@ -201,7 +201,7 @@ class Declaration(Generic[Args, State]):
                 if info.is_required():
                     failures.append(Failure(name, f"{name}: is required"))
                 else:
-                    checked[name] = info.get_default(call_default_factory=True)
+                    checked[name] = default_of(info)
                 continue
             value = given[name]
             if contains_unknown(value):
@@ -290,6 +290,15 @@ class Declaration(Generic[Args, State]):
             return ""
         default = self.args.model_fields[name].get_default(call_default_factory=True)
         return "none" if default is None else f"`{default!r}`".replace("'", '"')
+
+
+def default_of(info: FieldInfo) -> Any:
+    """A field's default. A factory is called directly: pydantic's ``get_default`` first asks
+    ``inspect.signature`` whether it takes the validated data, which for a builtin such as
+    ``list`` parses its text signature on every call (most of a check's time)."""
+    if info.default_factory is not None:
+        return info.default_factory()  # type: ignore[call-arg]
+    return info.get_default(call_default_factory=False)
 
 
 def literal_values(annotation: Any) -> tuple[str, ...]:

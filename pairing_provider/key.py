@@ -115,6 +115,11 @@ def held_codes(olds: Mapping[str, Any]) -> list[str]:
     return list(codes) if isinstance(codes, list) and codes else [olds["activation_code"]]
 
 
+def changed_inputs(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """Compared inputs whose value changed, triggers by value."""
+    return KEY.changed(olds, news, normalise=_comparable)
+
+
 class PairingKeyProvider(IllumioResourceProvider):
     """Activation codes for ``pulumi-python:dynamic/illumio:PairingKey``."""
 
@@ -136,7 +141,7 @@ class PairingKeyProvider(IllumioResourceProvider):
         return result
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = KEY.changed(olds, news, normalise=_comparable)
+        changed = changed_inputs(olds, news)
         replaces = [name for name in changed if name in KEY.replacing]
         renew_before = news.get("renew_before")
         due = renewal_due(olds, None if is_unknown(renew_before) else renew_before)

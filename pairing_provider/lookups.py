@@ -36,14 +36,17 @@ def connection() -> PCEClient:
     return client_for(settings)
 
 
-def get_pairing_profile(href: str) -> PairingProfileData:
-    """The profile at ``href`` (``/orgs/N/pairing_profiles/N``), every field."""
+def get_pairing_profile(href: str, *, client: PCEClient | None = None) -> PairingProfileData:
+    """The profile at ``href`` (``/orgs/N/pairing_profiles/N``), every field.
+
+    ``client``: the native provider's connection; a program's call uses its stack config.
+    """
     if not isinstance(href, str) or not PROFILE_HREF.fullmatch(href):
         raise LookupFailedError(
             f'href: must be a profile href like "/orgs/1/pairing_profiles/7", not {href!r}'
         )
     try:
-        return PairingProfileData.from_api(connection().get_pairing_profile(href))
+        return PairingProfileData.from_api((client or connection()).get_pairing_profile(href))
     except NotFoundError as exc:
         raise LookupFailedError(f"no pairing profile at {href} ({exc})") from None
 
@@ -59,6 +62,7 @@ def find_pairing_profiles(
     ven_type: VenType | None = None,
     labels: Sequence[LabelRef] | Sequence[Sequence[LabelRef]] | None = None,
     max_results: int | None = None,
+    client: PCEClient | None = None,
 ) -> list[PairingProfileData]:
     """Profiles matching every filter given; all of them (never cut at 500).
 
@@ -66,7 +70,7 @@ def find_pairing_profiles(
     list of lists (a profile matches when it has every label of at least one inner list); a
     flat list is one such list. Labels are hrefs or ``{"key": ..., "value": ...}`` pairs.
     """
-    client = connection()
+    client = client or connection()
     label_groups = None if labels is None else _label_groups(client, labels)
     profiles = client.list_pairing_profiles(
         name=name,
@@ -87,9 +91,11 @@ def find_pairing_profiles(
     return [profile.model_copy(update={"ven_type": ven_type}) for profile in found]
 
 
-def find_labels(key: str | None = None, value: str | None = None) -> list[Label]:
+def find_labels(
+    key: str | None = None, value: str | None = None, *, client: PCEClient | None = None
+) -> list[Label]:
     """Labels filtered by the PCE: ``key`` exactly, ``value`` as a substring."""
-    return [_label(item) for item in connection().list_labels(key=key, value=value)]
+    return [_label(item) for item in (client or connection()).list_labels(key=key, value=value)]
 
 
 def find_label(key: str, value: str) -> Label:

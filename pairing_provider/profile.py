@@ -154,7 +154,7 @@ class PairingProfileProvider(IllumioResourceProvider):
         """The program sets a ven_type the state does not know: the PCE's filter tells the
         profile's (no GET shows it), one listing when it is the one wanted. Another replaces."""
         existing = {**olds, "href": self.valid_href(id_)}
-        actual = self._ven_type_of(existing, wanted, str(olds.get("name") or ""))
+        actual = self.ven_type_of(existing, expected=wanted, name=str(olds.get("name") or ""))
         return [] if actual == wanted else ["ven_type"]
 
     @pce_operation
@@ -238,7 +238,7 @@ class PairingProfileProvider(IllumioResourceProvider):
     ) -> None:
         if args.ven_type is None:
             return  # the program leaves ven_type to the PCE: whatever it is, it is kept
-        actual = self._ven_type_of(existing, args.ven_type, args.name)
+        actual = self.ven_type_of(existing, expected=args.ven_type, name=args.name)
         if actual != args.ven_type:
             raise PairingProfileError(
                 status=0,
@@ -252,18 +252,18 @@ class PairingProfileProvider(IllumioResourceProvider):
                 ),
             )
 
-    def _ven_type_of(self, existing: dict[str, Any], wanted: str, name: str) -> str:
+    def ven_type_of(self, existing: dict[str, Any], *, expected: str, name: str) -> str:
         """The profile's ven_type. PCEs do not report it in a GET, but their ``ven_type``
-        collection filter knows it: one listing when it is the program's, up to three else."""
+        collection filter knows it: one listing when it is ``expected``, up to three else."""
         if existing.get("ven_type") is not None:
             return str(existing["ven_type"])
-        others = [value for value in literal_values(VenType) if value != wanted]
-        for candidate in [wanted, *others]:
-            named = str(existing.get("name") or name)  # its name now, before any rename
-            matches = self.client.list_pairing_profiles(name=named, ven_type=candidate)
+        others = [value for value in literal_values(VenType) if value != expected]
+        for candidate in [expected, *others]:
+            now_named = str(existing.get("name") or name)  # its name now, before any rename
+            matches = self.client.list_pairing_profiles(name=now_named, ven_type=candidate)
             if any(match.get("href") == existing["href"] for match in matches):
                 return candidate
-        return wanted  # the PCE does not filter by it either: nothing to compare
+        return expected  # the PCE does not filter by it either: nothing to compare
 
     def find_by_exact_name(self, name: str) -> dict[str, Any] | None:
         """The PCE's ``name`` filter is a substring match: keep only the exact one."""

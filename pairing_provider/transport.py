@@ -141,8 +141,10 @@ def new_session(*, use_environment_proxies: bool) -> requests.Session:
     session.headers.update({"Accept": "application/json"})
     # Over plain http an environment proxy would read the API key in clear: never use one.
     session.trust_env = use_environment_proxies
-    # The dynamic provider server runs 4 worker threads; keep a connection for each.
-    adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=8, max_retries=0)
+    # A connection kept for each call under way: the dynamic provider server runs 4 at once,
+    # the native one up to 64 (native/server.py, WORKERS). Past the pool's size a connection
+    # is made for one request and dropped: a TCP (and TLS) handshake each time.
+    adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=64, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

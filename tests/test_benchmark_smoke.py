@@ -123,3 +123,16 @@ def check_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
     paced, unpaced = report.table("pacing").rows
     assert paced["429s from the PCE"] == 0 and paced["errors at the engine"] == 0
     assert unpaced["errors at the engine"] == 0
+
+
+@pytest.mark.benchmark
+def test_native_speed_smoke_run() -> None:
+    """The native face's speed benchmark at its smallest scale: every row measured, both faces
+    send exactly one request per resource (a profile's POST, its wired key's POST)."""
+    from benchmarks.native import SMOKE, report
+
+    rows, text = report(SMOKE)
+
+    assert [row.requests for row in rows] == [2 * SMOKE.pairs, 2 * SMOKE.pairs, 0]
+    assert all(row.seconds > 0 and row.cpu_ms_per_resource > 0 for row in rows)
+    assert "native plugin" in text and "dynamic face" in text and "no-op native" in text

@@ -125,3 +125,29 @@ def test_console_scripts(venv: Path, tmp_path: Path) -> None:
     finally:
         simulator.terminate()
         assert simulator.wait(timeout=10) == 0
+
+
+def test_the_native_plugin_command_serves_the_schema(venv: Path, tmp_path: Path) -> None:
+    """``pulumi-resource-illumio``, the native plugin as a command of the installed wheel:
+    prints its port, answers GetSchema with the package ``illumio``."""
+    import json
+
+    import grpc
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+    plugin = subprocess.Popen(
+        [venv / "bin" / "pulumi-resource-illumio", "127.0.0.1:1"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert plugin.stdout is not None
+        port = int(plugin.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            schema = json.loads(stub.GetSchema(provider_pb2.GetSchemaRequest()).schema)
+        assert schema["name"] == "illumio" and "illumio:index:PairingProfile" in schema["resources"]
+    finally:
+        plugin.terminate()
+        plugin.wait(timeout=10)

@@ -1,4 +1,5 @@
-"""``pairing-provider-migrate --from-terraform STATE [--out DIR] [--requirement SPEC]``.
+"""``pairing-provider-migrate --from-terraform STATE [--out DIR] [--requirement SPEC]``, or
+``--native-import file|commands`` for `pulumi import` of the profiles by the native provider.
 
 Also ``python -m pairing_provider.migrate``.
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from pairing_provider import __version__
 from pairing_provider.errors import MigrationError
+from pairing_provider.migrate import native_import
 from pairing_provider.migrate.plan import Migration, plan_migration
 from pairing_provider.migrate.render import (
     default_requirement,
@@ -40,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     source_name = "stdin" if args.from_terraform == STDIN else Path(args.from_terraform).name
     try:
         migration = plan_migration(parse_state(_read(args.from_terraform)))
+        if args.native_import:
+            sys.stdout.write(native_import.render(migration, args.native_import))
+            sys.stderr.write(
+                native_import.render_import_report(migration, source_name, args.native_import)
+            )
+            return 0
         program = render_program(migration, source_name)
         written = _emit(migration, program, args.out, args.requirement)
     except MigrationError as exc:
@@ -87,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
             "how the new project's requirements.txt names this package (default: this "
             "release from its repository's git tag, or from a package index), e.g. "
             "'pairing_provider @ git+https://github.com/ORG/pairing_provider@v0.2.0'"
+        ),
+    )
+    parser.add_argument(
+        "--native-import",
+        choices=native_import.FORMATS,
+        help=(
+            "instead of a program: print a `pulumi import --file` file (file) or one "
+            "`pulumi import` command per profile (commands) for the native provider"
         ),
     )
     return parser

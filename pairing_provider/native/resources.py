@@ -1,0 +1,145 @@
+"""The two resources as the native face serves them: the dynamic providers' operations,
+wrapped, in the declaration's snake_case names (``servicer.py`` maps them to camelCase).
+
+What the native face adds to those operations:
+
+- a detailed diff: each changed input with UPDATE or UPDATE_REPLACE;
+- a preview of a create or an update with no request (the plugin announces
+  ``supportsPreview``, so the engine asks it);
+- import: a profile read by its id alone (what ``pulumi import`` sends) comes back with
+  inputs, ``ven_type`` included from the PCE's ``ven_type`` filter (no GET carries it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pairing_provider.declaration import Declaration
+from pairing_provider.errors import IllumioError
+from pairing_provider.key import PairingKeyProvider, changed_inputs
+from pairing_provider.models import KEY, PROFILE, changed_fields
+from pairing_provider.native.names import KEY_TOKEN, PROFILE_TOKEN
+from pairing_provider.native.schema import KEY_IMPORT_NOTE
+from pairing_provider.profile import ADOPT_EXISTING, PairingProfileProvider
+from pairing_provider.provider_base import IllumioResourceProvider
+
+Kind = Literal["UPDATE", "UPDATE_REPLACE"]
+
+
+@dataclass(frozen=True)
+class Diff:
+    changes: bool
+    replaces: list[str]
+    delete_before_replace: bool
+    detailed: dict[str, Kind] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Read:
+    id: str
+    outputs: dict[str, Any]
+    inputs: dict[str, Any] | None
+
+
+class NativeResource:
+    """One resource type: its token, declaration and the dynamic provider doing the work."""
+
+    token: str
+    declaration: Declaration[Any, Any]
+    provider: IllumioResourceProvider
+
+    def check(
+        self, olds: dict[str, Any], news: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        result = self.provider.check(olds, news)
+        return dict(result.inputs), [(f.property, f.reason) for f in result.failures]
+
+    def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        raise NotImplementedError
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diff:
+        result = self.provider.diff(id_, olds, news)
+        replaces = list(result.replaces or [])
+        changed = dict.fromkeys([*self.changed(olds, news), *replaces])
+        detailed: dict[str, Kind] = {
+            name: "UPDATE_REPLACE" if name in replaces else "UPDATE" for name in changed
+        }
+        return Diff(bool(result.changes), replaces, bool(result.delete_before_replace), detailed)
+
+    def create(self, inputs: dict[str, Any], *, preview: bool) -> tuple[str, dict[str, Any]]:
+        if preview:
+            return "", dict(inputs)  # what the program said; the rest is not known yet
+        result = self.provider.create(inputs)
+        return str(result.id), dict(result.outs or {})
+
+    def update(
+        self, id_: str, olds: dict[str, Any], news: dict[str, Any], *, preview: bool
+    ) -> dict[str, Any]:
+        if preview:
+            return {**olds, **news}
+        result = self.provider.update(id_, olds, news)
+        return dict(result.outs or {})
+
+    def read(self, id_: str, props: dict[str, Any], inputs: dict[str, Any]) -> Read:
+        result = self.provider.read(id_, props)
+        return Read(str(result.id or ""), dict(result.outs or {}), result.inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.provider.delete(id_, props)
+
+
+class ProfileResource(NativeResource):
+    token = PROFILE_TOKEN
+    declaration = PROFILE
+
+    def __init__(self) -> None:
+        self.provider = PairingProfileProvider()
+
+    def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return changed_fields(olds, news)
+
+    def read(self, id_: str, props: dict[str, Any], inputs: dict[str, Any]) -> Read:
+        if props or inputs:
+            return super().read(id_, props, inputs)
+        return self._import(id_)
+
+    def _import(self, id_: str) -> Read:
+        """``pulumi import``: the GET, then the ``ven_type`` listings (at most 3), so the
+        program the CLI writes from these inputs previews with no change."""
+        provider = self.provider
+        assert isinstance(provider, PairingProfileProvider)
+        with provider.client.operation():
+            read = super().read(id_, {}, {})
+            outputs = read.outputs
+            default = PROFILE.args.model_fields["ven_type"].default
+            ven_type = provider.ven_type_of(outputs, expected=default, name=outputs["name"])
+        outputs["ven_type"] = ven_type
+        # adoptExisting is this provider's own flag, at its default: no line in the code
+        # `pulumi import` writes.
+        inputs = {**(read.inputs or {}), "ven_type": ven_type}
+        inputs.pop(ADOPT_EXISTING, None)
+        return Read(read.id, outputs, inputs)
+
+
+class KeyResource(NativeResource):
+    token = KEY_TOKEN
+    declaration = KEY
+
+    def __init__(self) -> None:
+        self.provider = PairingKeyProvider()
+
+    def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return changed_inputs(olds, news)
+
+    def read(self, id_: str, props: dict[str, Any], inputs: dict[str, Any]) -> Read:
+        if "activation_code" not in props:
+            raise IllumioError(
+                f"{KEY_TOKEN} {id_!r} cannot be imported or read by id. {KEY_IMPORT_NOTE} "
+                "Declare a new PairingKey instead."
+            )
+        return super().read(id_, props, inputs)
+
+
+def resources() -> dict[str, NativeResource]:
+    return {resource.token: resource for resource in (ProfileResource(), KeyResource())}

@@ -1,0 +1,60 @@
+"""The migration's output for the native face: the `pulumi import` file and commands of a
+Terraform state's profiles, imported through the native plugin with no change."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+from pairing_provider.migrate.cli import main
+from pairing_provider.simulator import Simulator
+from tests.native_driver import (
+    PROFILE,
+    Plugin,
+    Stack,
+    plugin_fixture,  # noqa: F401 (a fixture)
+    shared_plugin_fixture,  # noqa: F401 (a fixture)
+)
+
+STATE = Path(__file__).parent / "fixtures_terraform" / "show.json"
+
+
+def migrate(capsys: pytest.CaptureFixture[str], form: str) -> tuple[str, str]:
+    assert main(["--from-terraform", str(STATE), "--native-import", form]) == 0
+    out = capsys.readouterr()
+    return out.out, out.err
+
+
+def test_the_import_file_imports_every_profile_with_no_change(
+    capsys: pytest.CaptureFixture[str], plugin: Plugin, simulator: Simulator
+) -> None:
+    text, report = migrate(capsys, "file")
+    resources = json.loads(text)["resources"]
+    for number in range(len(resources)):  # the PCE holds what the state names
+        simulator.state.create_profile(1, {"name": f"tf-{number}", "enabled": True})
+    simulator.clear_requests()
+    stack = Stack(plugin)
+
+    for entry in resources:
+        assert entry["type"] == PROFILE
+        stack.import_(entry["name"], entry["type"], entry["id"])  # asserts: no diff
+
+    assert sorted(stack.state) == sorted(entry["name"] for entry in resources)
+    assert {r["method"] for r in simulator.requests()} == {"GET"}
+    assert "pairing key(s) not imported" in report and "terraform state rm" in report
+
+
+def test_the_commands_are_one_pulumi_import_per_profile(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    commands, _ = migrate(capsys, "commands")
+    file_text, _ = migrate(capsys, "file")
+    parsed = [shlex.split(line) for line in commands.splitlines()]
+    expected = [
+        ["pulumi", "import", entry["type"], entry["name"], entry["id"]]
+        for entry in json.loads(file_text)["resources"]
+    ]
+    assert parsed == expected and len(parsed) == 6

@@ -1,0 +1,301 @@
+"""The native plugin over gRPC, started as the language host starts it, against the simulator:
+the engine's sequences (preview, up, replace, refresh, import, destroy), request budgets,
+detailed diffs, secrets, look-ups and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
+from typing import Any
+
+import grpc
+import pytest
+from pulumi.runtime.proto import provider_pb2
+
+from pairing_provider.simulator import Simulator
+from tests.conftest import API_SECRET, API_USER
+from tests.native_driver import (
+    KEY,
+    KIND,
+    PROFILE,
+    UNKNOWN,
+    Plugin,
+    Ref,
+    Stack,
+    is_secret,
+    plugin_fixture,  # noqa: F401 (a fixture)
+    reveal,
+    shared_plugin_fixture,  # noqa: F401 (a fixture)
+    struct,
+)
+
+
+def requests_of(simulator: Simulator) -> list[str]:
+    return [f"{r['method']} {r['path']}" for r in simulator.requests()]
+
+
+WEB = {"name": "web", "enabled": True, "description": "web servers", "keyLifespan": 3600}
+
+
+def test_started_as_the_host_starts_it_it_prints_its_port_and_its_version(plugin: Plugin) -> None:
+    assert plugin.port > 0
+    assert plugin.plugin_info() == metadata.version("pairing_provider")
+    schema = json.loads(plugin.schema())
+    assert (schema["name"], schema["version"]) == ("illumio", metadata.version("pairing_provider"))
+
+
+def test_create_previews_with_no_request_then_up_creates(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    stack = Stack(plugin)
+    program = [("web", PROFILE, WEB), ("web-key", KEY, {"pairingProfileHref": Ref("web")})]
+
+    assert stack.preview(program) == {"web": "create", "web-key": "create"}
+    assert requests_of(simulator) == []
+
+    assert stack.up(program) == {"web": "create", "web-key": "create"}
+    assert requests_of(simulator) == [
+        "POST /api/v2/orgs/1/pairing_profiles",
+        f"GET /api/v2{stack.state['web'].id}",  # a bare href: the key asks the lifespan
+        f"POST /api/v2{stack.state['web'].id}/pairing_key",
+    ]
+    assert stack.up(program) == {}
+
+
+def test_a_preview_create_returns_the_known_inputs_and_no_id(plugin: Plugin) -> None:
+    checked, _ = plugin.check(PROFILE, "web", {}, {**WEB, "description": UNKNOWN})
+    id_, outs = plugin.create(PROFILE, "web", checked, preview=True)
+    assert id_ == ""
+    assert outs["name"] == "web" and outs["keyLifespan"] == 3600
+    assert outs["description"] == UNKNOWN
+    assert "href" not in outs  # not known until the PCE makes it
+
+
+def test_a_description_edit_is_a_detailed_update(plugin: Plugin, simulator: Simulator) -> None:
+    stack = Stack(plugin)
+    stack.up([("web", PROFILE, WEB)])
+    old = stack.state["web"]
+    checked, _ = plugin.check(PROFILE, "web", old.inputs, {**WEB, "description": "new"})
+
+    diff = plugin.diff(PROFILE, "web", old.id, old.outputs, checked)
+
+    assert {name: KIND(d.kind) for name, d in diff.detailedDiff.items()} == {
+        "description": "UPDATE"
+    }
+    assert (list(diff.replaces), diff.hasDetailedDiff) == ([], True)
+    simulator.clear_requests()
+    assert stack.up([("web", PROFILE, {**WEB, "description": "new"})]) == {"web": "update"}
+    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["PUT", "GET"]
+
+
+def test_a_ven_type_edit_replaces_deleting_first(plugin: Plugin, simulator: Simulator) -> None:
+    stack = Stack(plugin)
+    stack.up([("web", PROFILE, WEB)])
+    old = stack.state["web"]
+    checked, _ = plugin.check(PROFILE, "web", old.inputs, {**WEB, "venType": "endpoint"})
+
+    diff = plugin.diff(PROFILE, "web", old.id, old.outputs, checked)
+
+    assert {name: KIND(d.kind) for name, d in diff.detailedDiff.items()} == {
+        "venType": "UPDATE_REPLACE"
+    }
+    assert (list(diff.replaces), diff.deleteBeforeReplace) == (["venType"], True)
+    simulator.clear_requests()
+    assert stack.up([("web", PROFILE, {**WEB, "venType": "endpoint"})]) == {"web": "replace"}
+    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["DELETE", "POST"]
+
+
+def test_import_of_a_console_profile_is_at_most_4_requests_then_no_diff(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    label = simulator.state.create_label(1, {"key": "env", "value": "prod"})["href"]
+    made = simulator.state.create_profile(
+        1,
+        {
+            "name": "console-made",
+            "enabled": False,
+            "ven_type": "specified_during_activation",
+            "key_lifespan": 600,
+            "labels": [{"href": label}],
+            "enforcement_mode": "full",
+        },
+    )
+    simulator.clear_requests()
+    stack = Stack(plugin)
+
+    inputs = stack.import_("console", PROFILE, made["href"])  # asserts: no diff
+
+    assert len(requests_of(simulator)) <= 4
+    assert all(r.startswith("GET ") for r in requests_of(simulator))
+    assert inputs["venType"] == "specified_during_activation"
+    assert "adoptExisting" not in inputs and "href" not in inputs  # inputs only, no own flags
+    assert (inputs["keyLifespan"], inputs["labels"]) == (600, [{"href": label}])
+    program = [("console", PROFILE, {key: inputs[key] for key in inputs})]
+    assert stack.preview(program) == {}
+
+
+def test_import_of_a_missing_profile_says_so(plugin: Plugin) -> None:
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.read(PROFILE, "gone", "/orgs/1/pairing_profiles/999")
+    assert "no pairing profile at /orgs/1/pairing_profiles/999" in caught.value.details()
+    assert "Traceback" not in caught.value.details()
+
+
+def test_a_key_cannot_be_imported_and_says_why(plugin: Plugin) -> None:
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.read(KEY, "key", "/orgs/1/pairing_profiles/1/pairing_keys/abc")
+    assert "cannot be imported" in caught.value.details()
+    assert "activation code only once" in caught.value.details()
+
+
+def test_a_key_returns_its_code_secret_and_a_triggers_change_replaces_it(
+    plugin: Plugin,
+) -> None:
+    stack = Stack(plugin)
+    profile: tuple[str, str, dict[str, Any]] = ("web", PROFILE, WEB)
+    key = {"pairingProfileHref": Ref("web"), "profileKeyLifespan": Ref("web", "keyLifespan")}
+    stack.up([profile, ("key", KEY, {**key, "triggers": {"rotation": 1}})])
+    first = stack.state["key"].outputs
+    assert is_secret(first["activationCode"]) and is_secret(first["cloudInit"])
+    assert reveal(first["activationCode"]) in reveal(first["cloudInit"])
+
+    old = stack.state["key"]
+    news = {**old.inputs, "triggers": {"rotation": 2}}
+    diff = plugin.diff(KEY, "key", old.id, old.outputs, news)
+    assert {name: KIND(d.kind) for name, d in diff.detailedDiff.items()} == {
+        "triggers": "UPDATE_REPLACE"
+    }
+    assert stack.up([profile, ("key", KEY, {**key, "triggers": {"rotation": 2}})]) == {
+        "key": "replace"
+    }
+    assert reveal(stack.state["key"].outputs["activationCode"]) != reveal(first["activationCode"])
+
+
+def test_refresh_reads_back_and_a_console_edit_shows_in_the_next_diff(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    stack = Stack(plugin)
+    stack.up([("web", PROFILE, WEB)])
+    simulator.state.update_profile(
+        1, int(stack.state["web"].id.rsplit("/", 1)[1]), {"description": "x"}
+    )
+
+    simulator.clear_requests()
+
+    stack.refresh()
+
+    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["GET"]
+    assert stack.state["web"].outputs["description"] == "x"
+    assert stack.preview([("web", PROFILE, WEB)]) == {"web": "update"}
+
+
+def test_a_look_up_finds_the_profile(plugin: Plugin) -> None:
+    stack = Stack(plugin)
+    stack.up([("web", PROFILE, WEB)])
+
+    found = plugin.invoke("illumio:index:findPairingProfiles", {"name": "web", "exactName": True})
+    one = plugin.invoke("illumio:index:getPairingProfile", {"href": stack.state["web"].id})
+
+    assert [p["href"] for p in found["profiles"]] == [stack.state["web"].id]
+    assert (one["name"], one["keyLifespan"]) == ("web", 3600)
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.invoke("illumio:index:getPairingProfile", {"href": "/orgs/1/labels/1"})
+    assert caught.value.details() == (
+        "Invoke illumio:index:getPairingProfile: href: must be a profile href like "
+        "\"/orgs/1/pairing_profiles/7\", not '/orgs/1/labels/1'"
+    )
+
+
+def test_delete_is_one_request_and_destroy_empties_the_stack(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    stack = Stack(plugin)
+    stack.up([("web", PROFILE, WEB)])
+    simulator.clear_requests()
+
+    stack.destroy()
+
+    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["DELETE"]
+    assert stack.state == {}
+
+
+def test_bad_input_is_named_in_camel_case_with_the_allowed_values(plugin: Plugin) -> None:
+    _, failures = plugin.check(PROFILE, "web", {}, {**WEB, "enforcementMode": "fullest"})
+    assert failures == [
+        (
+            "enforcementMode",
+            'enforcementMode: "fullest" is not one of idle, visibility_only, selective, full '
+            '(did you mean "full"?)',
+        )
+    ]
+
+
+def test_an_unknown_input_is_named_with_the_camel_case_guess(plugin: Plugin) -> None:
+    _, failures = plugin.check(PROFILE, "web", {}, {**WEB, "keyLifespn": 5})
+    assert failures == [
+        ("keyLifespn", 'keyLifespn: is not a known property (did you mean "keyLifespan"?)')
+    ]
+
+
+def test_a_pce_error_reaches_the_engine_as_one_message(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    simulator.state.create_profile(1, {"name": "taken", "enabled": True})
+    checked, _ = plugin.check(PROFILE, "web", {}, {"name": "taken", "enabled": True})
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.create(PROFILE, "web", checked)
+    details = caught.value.details()
+    assert "already exists" in details and "set adoptExisting=True" in details
+    assert "Traceback" not in details and len(details.splitlines()) == 1
+
+
+def test_an_engine_sending_only_variables_and_settings_from_the_environment(
+    simulator: Simulator,
+) -> None:
+    """Configure's fallbacks: the engine's ``illumio:config:*`` variables when ``args`` is
+    empty, then the environment for what the stack does not set."""
+    env = {**os.environ, "ILLUMIO_API_KEY_USERNAME": API_USER, "ILLUMIO_API_KEY_SECRET": API_SECRET}
+    with Plugin(env=env) as fresh:
+        fresh.stub.Configure(
+            provider_pb2.ConfigureRequest(variables={"illumio:config:pceHost": str(simulator.url)})
+        )
+        assert fresh.invoke("illumio:index:findLabels", {"key": "env"}) == {"labels": []}
+    assert API_SECRET not in fresh.stderr
+
+
+def test_check_config_names_a_malformed_setting_and_leaves_missing_ones_to_later(
+    plugin: Plugin,
+) -> None:
+    response = plugin.stub.CheckConfig(
+        provider_pb2.CheckRequest(
+            urn="urn:pulumi:dev::proj::pulumi:providers:illumio::default",
+            news=struct({"pceHost": "ftp://pce.example.com", "orgId": "0"}),
+        )
+    )
+    failures = {f.property: f.reason for f in response.failures}
+    assert sorted(failures) == ["orgId", "pceHost"]
+    assert "scheme must be https or http" in failures["pceHost"]
+    assert "apiKeySecret" not in failures  # missing: reported by the first call to the PCE
+
+
+def test_it_serves_many_calls_at_once_where_the_dynamic_server_runs_four(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    """16 creates against a PCE that answers each after 0.4 s: served together they take
+    about 0.4 s; four at a time (the SDK's dynamic server) would take at least 1.6 s."""
+    count, latency = 16, 0.4
+    simulator.add_fault(method="POST", delay=latency, when="after", merge_body={}, count=count)
+    checked = [
+        plugin.check(PROFILE, f"p{i}", {}, {**WEB, "name": f"p{i}"})[0] for i in range(count)
+    ]
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        started = time.monotonic()
+        made = list(pool.map(lambda i: plugin.create(PROFILE, f"p{i}", checked[i]), range(count)))
+        elapsed = time.monotonic() - started
+
+    assert len({id_ for id_, _ in made}) == count
+    assert elapsed < count / 4 * latency, f"{elapsed:.2f} s: calls were not served at once"

@@ -1,0 +1,92 @@
+"""The native provider's package schema: valid under Pulumi's metaschema, derived from the
+declaration (every declared field, its secrecy, defaults, enums), and served by GetSchema."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from pairing_provider.config import SOURCES
+from pairing_provider.models import KEY, PROFILE
+from pairing_provider.native.names import KEY_TOKEN, PROFILE_TOKEN, camel
+from pairing_provider.native.schema import package_schema
+
+METASCHEMA = Path(__file__).parent / "vendor" / "pulumi-package-metaschema.json"
+
+
+def metaschema() -> dict[str, Any]:
+    """The vendored metaschema; its ECMA named groups ``(?<name>`` become ``(?P<name>``."""
+    text = METASCHEMA.read_text()
+    return json.loads(re.sub(r"\(\?<(?=[A-Za-z])", "(?P<", text))
+
+
+def validator() -> jsonschema.protocols.Validator:
+    schema = metaschema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def test_the_schema_is_valid_under_pulumis_metaschema() -> None:
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}" for e in validator().iter_errors(package_schema())
+    ]
+    assert errors == []
+
+
+def test_the_metaschema_check_catches_a_bad_schema() -> None:
+    bad = json.loads(json.dumps(package_schema()))
+    bad["version"] = "not-semver"
+    bad["resources"][PROFILE_TOKEN]["properties"]["name"]["type"] = "text"
+    assert len(list(validator().iter_errors(bad))) >= 2
+
+
+def test_every_declared_field_is_in_the_schema_in_camel_case() -> None:
+    resources = package_schema()["resources"]
+    for token, declaration in ((PROFILE_TOKEN, PROFILE), (KEY_TOKEN, KEY)):
+        spec = resources[token]
+        assert set(spec["properties"]) == {camel(name) for name in declaration.outputs}
+        assert set(spec["inputProperties"]) == {camel(name) for name in declaration.inputs}
+        assert spec["requiredInputs"] == [camel(name) for name in declaration.required]
+        for name in declaration.outputs:
+            assert spec["properties"][camel(name)]["description"]
+
+
+def test_secrets_defaults_enums_and_replacements() -> None:
+    schema = package_schema()
+    key = schema["resources"][KEY_TOKEN]["properties"]
+    secret = sorted(name for name, spec in key.items() if spec.get("secret"))
+    assert secret == ["activationCode", "cloudInit", "linuxPairingScript", "windowsPairingScript"]
+    profile = schema["resources"][PROFILE_TOKEN]["inputProperties"]
+    assert profile["enforcementMode"]["default"] == "visibility_only"
+    assert profile["keyLifespan"]["default"] == "unlimited"
+    assert profile["venType"]["replaceOnChanges"] is True
+    assert "replaceOnChanges" not in profile["description"]
+    ven_types = schema["types"]["illumio:index:VenType"]["enum"]
+    assert [item["value"] for item in ven_types] == [
+        "server",
+        "endpoint",
+        "specified_during_activation",
+    ]
+    assert schema["config"]["variables"]["apiKeySecret"]["secret"] is True
+
+
+def test_config_variables_are_the_settings_keys() -> None:
+    variables = package_schema()["config"]["variables"]
+    assert list(variables) == [source.config_key for source in SOURCES]
+    assert variables["orgId"] == {
+        "type": "integer",
+        "default": 1,
+        "description": "org number (environment variable ILLUMIO_PCE_ORG_ID)",
+        "defaultInfo": {"environment": ["ILLUMIO_PCE_ORG_ID"]},
+    }
+
+
+@pytest.mark.parametrize("token", ["getPairingProfile", "findPairingProfiles", "findLabels"])
+def test_the_look_ups_are_functions(token: str) -> None:
+    assert f"illumio:index:{token}" in package_schema()["functions"]
