@@ -11,8 +11,8 @@ import pytest
 from pairing_provider.client import PCEClient, reset_connections
 from pairing_provider.config import Settings
 from pairing_provider.simulator import Simulator
-from pairing_provider.testing import Stack
-from pairing_provider.testing.channels import ChannelFactory
+from pairing_provider.testing import RunResult, Stack, Step
+from pairing_provider.testing.channels import ChannelFactory, over_grpc_process
 from pairing_provider.testing.stack import Program
 from tests.engine import Engine
 from tests.fixtures_engine.process_reset import ProcessResetProvider
@@ -45,20 +45,9 @@ def shared_engine(simulator_server: Simulator) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def engine(
-    simulator: Simulator, shared_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Engine]:
-    """A provider process as the engine starts it, configured for the simulator.
-
-    Shared by the tests, and emptied before each one of every process-wide client, pacer and
-    cache (the label listing, the refresh snapshot) by a Check inside it
-    (tests/fixtures_engine/process_reset.py), so a test meets what a fresh process would hold.
-
-    Every request the provider sends is audited, including those a test clears from the log:
-    no PUT may carry ``ven_type`` (the PCE's PUT schema has none: a real PCE answers 406).
-    """
-    shared_engine.check(ProcessResetProvider(), {}, {})
-    seen = len(shared_engine.stderr_text())
+def audited(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+    """The simulator, every request sent to it audited, including those a test clears from the
+    log: no PUT may carry ``ven_type`` (the PCE's PUT schema has none: a real PCE answers 406)."""
     clear = simulator.clear_requests
 
     def audited_clear() -> None:
@@ -66,8 +55,22 @@ def engine(
         clear()
 
     monkeypatch.setattr(simulator, "clear_requests", audited_clear)
-    yield shared_engine
+    yield simulator
     assert_no_put_carries_ven_type(simulator.requests())
+
+
+@pytest.fixture
+def engine(audited: Simulator, shared_engine: Engine) -> Iterator[Engine]:
+    """A provider process as the engine starts it, configured for the simulator.
+
+    Shared by the tests, and emptied before each one of every process-wide client, pacer and
+    cache (the label listing, the refresh snapshot) by a Check inside it
+    (tests/fixtures_engine/process_reset.py), so a test meets what a fresh process would hold.
+    The simulator's requests are audited (the ``audited`` fixture).
+    """
+    shared_engine.check(ProcessResetProvider(), {}, {})
+    seen = len(shared_engine.stderr_text())
+    yield shared_engine
     assert API_SECRET not in shared_engine.stderr_text()[seen:]
 
 
@@ -130,6 +133,37 @@ def kit_stack(
         request_log=simulator.requests,
         **({"channels": channels} if channels else {}),
     )
+
+
+@pytest.fixture
+def kit(audited: Simulator) -> Stack:
+    """An empty test-kit stack on the simulator, its providers in this process (give it a
+    program with :func:`run`)."""
+    return kit_stack(audited, lambda: None)
+
+
+@pytest.fixture
+def grpc_kit(engine: Engine, simulator: Simulator) -> Stack:
+    """An empty test-kit stack whose providers run in the shared provider process, called over
+    gRPC as the engine calls them: a provider's error arrives as the engine prints it."""
+    return kit_stack(simulator, lambda: None, channels=over_grpc_process(engine))
+
+
+def run(stack: Stack, program: Program, *, preview: bool = False) -> RunResult:
+    """``pulumi up`` (or ``preview``) of ``stack`` with its program edited to ``program``."""
+    stack.program = program
+    return stack.preview() if preview else stack.up()
+
+
+def step(result: RunResult, name: str) -> Step:
+    """The step of the resource called ``name`` in this run."""
+    [found] = [candidate for candidate in result.steps if candidate.name == name]
+    return found
+
+
+def names(stack: Stack) -> list[str]:
+    """The names of the resources in the stack's state, in order."""
+    return [state.name for state in stack.state.values()]
 
 
 def issued_codes(simulator: Simulator) -> list[str]:

@@ -1,4 +1,7 @@
-"""renew_before: a key is replaced before it lapses, not after, through the engine sequences."""
+"""renew_before: a key is replaced before it lapses, not after, through the test kit's engine.
+
+Time is moved as before: the key's ``expires_at`` in the stack's state is set to a moment so
+many minutes from the real clock (what the state holds when that much is left)."""
 
 from __future__ import annotations
 
@@ -8,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from conftest import names, run, step
 from pairing_provider.simulator import Simulator
-from tests.engine import Engine
-from tests.engine_stack import CheckFailedError, Stack
+from pairing_provider.testing import CheckFailedError, Stack
 from tests.test_key_codes import fleet as key_fleet
+from tests.test_key_codes import plain_outputs
 
 
 def fleet(**key: Any) -> Any:
@@ -20,75 +24,68 @@ def fleet(**key: Any) -> Any:
 
 def expiring_in(stack: Stack, minutes: int) -> None:
     """The key's state as it is when ``minutes`` are left before its expiry."""
-    old = stack.state("web-key")
+    old = stack.resource("web-key")
     moment = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
-    outputs = {**old.outputs, "expires_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    stack.resources[old.urn] = replace(old, outputs=outputs)
+    outputs = {**old.raw_outputs, "expires_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    stack.state[old.urn] = replace(old, raw_outputs=outputs)
 
 
 def test_within_renew_before_of_expiry_the_preview_replaces_naming_renew_before(
-    engine: Engine, simulator: Simulator
+    kit: Stack,
 ) -> None:
-    stack = Stack(engine)
-    stack.up(fleet(renew_before="1h"))
-    code = stack.state("web-key").outputs["activation_code"]
-    expiring_in(stack, 90)
-    assert stack.preview(fleet(renew_before="1h")).op("web-key") == "same"  # not due yet
+    run(kit, fleet(renew_before="1h"))
+    code = plain_outputs(kit, "web-key")["activation_code"]
+    expiring_in(kit, 90)
+    assert run(kit, fleet(renew_before="1h"), preview=True).changes == {}  # not due yet
 
-    expiring_in(stack, 30)
-    plan = stack.preview(fleet(renew_before="1h"))
+    expiring_in(kit, 30)
+    plan = run(kit, fleet(renew_before="1h"), preview=True)
 
-    assert plan.op("web-key") == "replace"
-    assert plan.step("web-key").diff is not None
-    assert plan.step("web-key").diff.replaces == ["renew_before"]
-    up = stack.up(fleet(renew_before="1h"))
-    assert up.op("web-key") == "replace"
-    assert stack.state("web-key").outputs["activation_code"] != code
+    assert plan.changes == {"web-key": "replace"}
+    assert step(plan, "web-key").replaces == ["renew_before"]
+    up = run(kit, fleet(renew_before="1h"))
+    assert up.changes == {"web-key": "replace"}
+    assert plain_outputs(kit, "web-key")["activation_code"] != code
 
 
-def test_an_expired_key_still_names_expires_at(engine: Engine, simulator: Simulator) -> None:
-    stack = Stack(engine)
-    stack.up(fleet(renew_before=600))
-    expiring_in(stack, -1)
-    diff = stack.preview(fleet(renew_before=600)).step("web-key").diff
-    assert diff is not None and diff.replaces == ["expires_at"]
+def test_an_expired_key_still_names_expires_at(kit: Stack) -> None:
+    run(kit, fleet(renew_before=600))
+    expiring_in(kit, -1)
+    plan = run(kit, fleet(renew_before=600), preview=True)
+    assert step(plan, "web-key").op == "replace"
+    assert step(plan, "web-key").replaces == ["expires_at"]
 
 
-def test_refresh_drops_a_key_due_for_renewal_unless_regeneration_is_off(
-    engine: Engine, simulator: Simulator
-) -> None:
-    stack = Stack(engine)
-    stack.up(fleet(renew_before="90m"))
-    expiring_in(stack, 60)
-    [step] = [s for s in stack.refresh() if s.before.name == "web-key"]
-    assert step.after is None  # dropped: the next up makes a new key
+def test_refresh_drops_a_key_due_for_renewal_unless_regeneration_is_off(kit: Stack) -> None:
+    run(kit, fleet(renew_before="90m"))
+    expiring_in(kit, 60)
+    dropped = kit.refresh()
+    assert step(dropped, "web-key").op == "delete"  # dropped: the next up makes a new key
+    assert "web-key" not in names(kit)
 
-    stack.up(fleet(renew_before="90m", regenerate_when_expired=False))
-    expiring_in(stack, 60)
-    assert stack.preview(fleet(renew_before="90m", regenerate_when_expired=False)).op(
-        "web-key"
-    ) == ("same")
-    [kept] = [s for s in stack.refresh() if s.before.name == "web-key"]
-    assert kept.after is not None
+    run(kit, fleet(renew_before="90m", regenerate_when_expired=False))
+    expiring_in(kit, 60)
+    kept_program = fleet(renew_before="90m", regenerate_when_expired=False)
+    assert run(kit, kept_program, preview=True).changes == {}
+    kept = kit.refresh()
+    assert step(kept, "web-key").op != "delete"
+    assert "web-key" in names(kit)
 
 
 def test_setting_renew_before_is_an_update_with_no_request(
-    engine: Engine, simulator: Simulator
+    kit: Stack, simulator: Simulator
 ) -> None:
-    stack = Stack(engine)
-    stack.up(fleet())
+    run(kit, fleet())
     simulator.clear_requests()
-    assert stack.up(fleet(renew_before="10m")).op("web-key") == "update"
+    assert run(kit, fleet(renew_before="10m")).changes == {"web-key": "update"}
     assert simulator.requests() == []
-    assert stack.state("web-key").outputs["renew_before"] == 600
+    assert plain_outputs(kit, "web-key")["renew_before"] == 600
 
 
-def test_a_renew_before_not_shorter_than_the_lifespan_fails_check(
-    engine: Engine, simulator: Simulator
-) -> None:
+def test_a_renew_before_not_shorter_than_the_lifespan_fails_check(kit: Stack) -> None:
     """Otherwise every up would make a new key."""
     with pytest.raises(CheckFailedError) as caught:
-        Stack(engine).up(fleet(renew_before="1d"))
+        run(kit, fleet(renew_before="1d"))
     assert caught.value.failures == [
         (
             "renew_before",
@@ -99,11 +96,9 @@ def test_a_renew_before_not_shorter_than_the_lifespan_fails_check(
 
 
 @pytest.mark.parametrize("value", ["soon", "1h30", -5, True, "h"])
-def test_a_bad_renew_before_fails_check_naming_the_forms(
-    engine: Engine, simulator: Simulator, value: Any
-) -> None:
+def test_a_bad_renew_before_fails_check_naming_the_forms(kit: Stack, value: Any) -> None:
     with pytest.raises(CheckFailedError) as caught:
-        Stack(engine).up(fleet(renew_before=value))
+        run(kit, fleet(renew_before=value))
     [(_, reason)] = [f for f in caught.value.failures if f[0] == "renew_before"]
     assert reason.startswith("renew_before: ")
     assert reason.endswith(

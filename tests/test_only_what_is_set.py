@@ -12,18 +12,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pairing_provider.profile import PairingProfile, PairingProfileProvider
+from conftest import run, step
+from pairing_provider import PairingProfile
 from pairing_provider.simulator import Simulator
-from tests.engine import Engine
-from tests.engine_stack import Run, Stack
+from pairing_provider.testing import Stack
 
-PROVIDER = PairingProfileProvider()
 UNSET_BY_DEFAULT = ("ven_type", "log_traffic", "log_traffic_lock")
 
 
 def program(**fields: Any) -> Any:
-    def declare(run: Run) -> None:
-        run.resource(PairingProfile, "web", PROVIDER, {"name": "web", "enabled": True, **fields})
+    def declare() -> None:
+        PairingProfile("web", name="web", enabled=True, **fields)
 
     return declare
 
@@ -32,93 +31,102 @@ def writes(simulator: Simulator) -> list[tuple[str, Any]]:
     return [(r["method"], r["body"]) for r in simulator.requests() if r["method"] != "GET"]
 
 
-def test_unset_fields_are_not_sent_and_the_outputs_show_what_the_pce_reports(
-    engine: Engine, simulator: Simulator
-) -> None:
-    stack = Stack(engine)
-    stack.up(program())
+def created(simulator: Simulator) -> list[dict[str, Any]]:
+    """The bodies of a create's two writes (README, PairingProfile): the POST, then the PUT
+    that finishes it."""
+    [(post, body), (put, finish)] = writes(simulator)
+    assert (post, put) == ("POST", "PUT")
+    return [body, finish]
 
-    [(method, body)] = writes(simulator)
-    assert method == "POST"
-    assert not set(UNSET_BY_DEFAULT) & set(body)
-    outputs = stack.state("web").outputs
+
+def sent(simulator: Simulator) -> dict[str, Any]:
+    """What a create told the PCE: the POST's fields, the finishing PUT's over them."""
+    body, finish = created(simulator)
+    return {**body, **finish}
+
+
+def test_unset_fields_are_not_sent_and_the_outputs_show_what_the_pce_reports(
+    kit: Stack, simulator: Simulator
+) -> None:
+    run(kit, program())
+
+    for body in created(simulator):
+        assert not set(UNSET_BY_DEFAULT) & set(body)
+    outputs = kit.resource("web").outputs
     assert (outputs["log_traffic"], outputs["log_traffic_lock"]) == (False, True)  # the PCE's
     assert "ven_type" not in outputs  # no PCE reports it
     simulator.clear_requests()
-    assert stack.preview(program()).op("web") == "same"
-    assert stack.up(program()).op("web") == "same"
+    assert run(kit, program(), preview=True).changes == {}
+    assert run(kit, program()).changes == {}
     assert writes(simulator) == []
 
 
 def test_a_set_value_is_sent_diffed_and_left_alone_once_unset(
-    engine: Engine, simulator: Simulator
+    kit: Stack, simulator: Simulator
 ) -> None:
-    stack = Stack(engine)
-    stack.up(program(log_traffic=True, ven_type="endpoint"))
-    [(_, body)] = writes(simulator)
+    run(kit, program(log_traffic=True, ven_type="endpoint"))
+    body = sent(simulator)
     assert (body["log_traffic"], body["ven_type"]) == (True, "endpoint")
     assert "log_traffic_lock" not in body
     simulator.clear_requests()
 
-    assert stack.up(program(log_traffic=False, ven_type="endpoint")).op("web") == "update"
+    assert run(kit, program(log_traffic=False, ven_type="endpoint")).changes == {"web": "update"}
     assert writes(simulator) == [("PUT", {"log_traffic": False})]
     simulator.clear_requests()
 
-    unset = stack.up(program())  # neither managed any more: the PCE keeps what it has
-    assert unset.op("web") == "same"
+    unset = run(kit, program())  # neither managed any more: the PCE keeps what it has
+    assert unset.changes == {}
     assert writes(simulator) == []
-    assert stack.state("web").outputs["log_traffic"] is False
+    assert kit.resource("web").outputs["log_traffic"] is False
 
 
 def test_state_of_0_2_with_terraform_defaults_previews_no_change(
-    engine: Engine, simulator: Simulator
+    kit: Stack, simulator: Simulator
 ) -> None:
     """0.1.0 and 0.2.0 filled ven_type "server", log_traffic false and log_traffic_lock true
     into the inputs and outputs of every profile."""
-    stack = Stack(engine)
-    stack.up(program())
-    old = stack.state("web")
+    run(kit, program())
+    old = kit.resource("web")
     defaults = {"ven_type": "server", "log_traffic": False, "log_traffic_lock": True}
-    stack.resources[old.urn] = replace(
-        old, inputs={**old.inputs, **defaults}, outputs={**old.outputs, **defaults}
+    kit.state[old.urn] = replace(
+        old,
+        raw_inputs={**old.raw_inputs, **defaults},
+        raw_outputs={**old.raw_outputs, **defaults},
     )
     simulator.clear_requests()
 
-    assert stack.preview(program()).op("web") == "same"
-    assert stack.up(program(description="edited")).op("web") == "update"
+    assert run(kit, program(), preview=True).changes == {}
+    assert run(kit, program(description="edited")).changes == {"web": "update"}
     assert writes(simulator) == [("PUT", {"description": "edited"})]  # nothing else sent
     assert simulator.requests()[0]["method"] == "PUT"  # no ven_type look-up either
-    assert stack.state("web").outputs["ven_type"] == "server"  # what the state knew stays
+    assert kit.resource("web").outputs["ven_type"] == "server"  # what the state knew stays
 
 
 def test_setting_a_ven_type_the_state_does_not_know_asks_the_pce_then_replaces(
-    engine: Engine, simulator: Simulator
+    kit: Stack, simulator: Simulator
 ) -> None:
     """A profile made without ven_type: its ven_type is only known to the PCE's filter. The
     preview asks it (no GET body carries ven_type) and replaces only when it differs."""
-    stack = Stack(engine)
-    stack.up(program())
+    run(kit, program())
     simulator.clear_requests()
 
-    same_kind = stack.preview(program(ven_type="server"))
-    assert same_kind.op("web") == "update"  # recorded, never replaced
-    other_kind = stack.preview(program(ven_type="endpoint"))
-    assert other_kind.op("web") == "replace"
-    assert other_kind.step("web").diff is not None
-    assert other_kind.step("web").diff.replaces == ["ven_type"]
+    same_kind = run(kit, program(ven_type="server"), preview=True)
+    assert same_kind.changes == {"web": "update"}  # recorded, never replaced
+    other_kind = run(kit, program(ven_type="endpoint"), preview=True)
+    assert other_kind.changes == {"web": "replace"}
+    assert step(other_kind, "web").replaces == ["ven_type"]
     assert {r["method"] for r in simulator.requests()} == {"GET"}  # previews only read
 
 
-def test_text_longer_than_255_characters_is_taken(engine: Engine, simulator: Simulator) -> None:
+def test_text_longer_than_255_characters_is_taken(kit: Stack, simulator: Simulator) -> None:
     """The published POST/PUT schemas set no maxLength on description or external_data_*."""
     long = {
         "description": "d" * 1000,
         "external_data_set": "s" * 300,
         "external_data_reference": "r" * 300,
     }
-    stack = Stack(engine)
-    stack.up(program(**long))
+    run(kit, program(**long))
 
-    [(_, body)] = writes(simulator)
+    body = sent(simulator)
     assert {name: body[name] for name in long} == long
-    assert stack.preview(program(**long)).op("web") == "same"
+    assert run(kit, program(**long), preview=True).changes == {}

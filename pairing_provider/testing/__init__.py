@@ -23,7 +23,7 @@ from pairing_provider.testing.pce import API_KEY_SECRET, API_KEY_USERNAME, PCE
 from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 
 if TYPE_CHECKING:
-    from pairing_provider.testing.options import StackError, StackInterrupted
+    from pairing_provider.testing.options import CheckFailedError, StackError, StackInterrupted
     from pairing_provider.testing.records import PendingOperation, Step
     from pairing_provider.testing.stack import RunResult, Stack
 
@@ -31,6 +31,7 @@ _LAZY = {
     "RunResult": "pairing_provider.testing.stack",
     "Stack": "pairing_provider.testing.stack",
     "PendingOperation": "pairing_provider.testing.records",
+    "CheckFailedError": "pairing_provider.testing.options",
     "StackError": "pairing_provider.testing.options",
     "StackInterrupted": "pairing_provider.testing.options",
     "Step": "pairing_provider.testing.records",
@@ -41,6 +42,7 @@ __all__ = [
     "API_KEY_USERNAME",
     "PCE",
     "UNKNOWN",
+    "CheckFailedError",
     "PendingOperation",
     "ResourceState",
     "RunResult",

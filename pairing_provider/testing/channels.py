@@ -41,7 +41,7 @@ Bag = dict[str, Any]  # a property bag as the state holds it
 @dataclass(frozen=True)
 class Checked:
     inputs: dict[str, Any]
-    failures: list[str]
+    failures: list[tuple[str, str]]  # (property, reason): the property is "" for a whole-input one
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,8 @@ class InProcessChannel:
     def check(self, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked:
         result = self._provider(news).check(over_grpc(olds), news)
         inputs = over_grpc({**result.inputs, PROVIDER_KEY: news[PROVIDER_KEY]})
-        return Checked(inputs, [failure.reason for failure in result.failures or []])
+        failures = [(f.property or "", f.reason) for f in result.failures or []]
+        return Checked(inputs, failures)
 
     def diff(
         self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
@@ -211,7 +212,8 @@ class GrpcChannel:
             **self._names(urn), olds=to_grpc(olds), news=to_grpc(news)
         )
         response = self._call("Check", request)
-        return Checked(from_grpc(response.inputs), [f.reason for f in response.failures])
+        failures = [(f.property, f.reason) for f in response.failures]
+        return Checked(from_grpc(response.inputs), failures)
 
     def diff(
         self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag

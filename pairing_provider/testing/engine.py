@@ -33,6 +33,7 @@ from pulumi.output import Unknown as SdkUnknown
 
 from pairing_provider.testing.channels import Channels, ProviderChannel
 from pairing_provider.testing.options import (
+    CheckFailedError,
     Options,
     StackError,
     StackInterrupted,
@@ -132,8 +133,10 @@ class Deployment:
     ) -> dict[str, Any]:
         result = provider.check(urn, olds, news)
         if result.failures:
-            reasons = "; ".join(result.failures)
-            raise StackError(f"{request.type} {request.name!r}: check failed: {reasons}")
+            reasons = "; ".join(reason for _, reason in result.failures)
+            raise CheckFailedError(
+                f"{request.type} {request.name!r}: check failed: {reasons}", result.failures
+            )
         return result.inputs
 
     def _create(

@@ -23,6 +23,15 @@ class StackError(Exception):
     invoke the kit does not model (the message says which)."""
 
 
+class CheckFailedError(StackError):
+    """Check returned failures: the engine reports each one and stops the resource there.
+    ``failures`` holds them as ``(property, reason)`` pairs (property ``""`` when none)."""
+
+    def __init__(self, message: str, failures: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.failures = failures
+
+
 class StackInterrupted(StackError):
     """The run stopped as a killed ``pulumi up`` does: the state keeps a pending operation."""
 
