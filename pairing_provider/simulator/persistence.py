@@ -41,11 +41,15 @@ def load(path: Path, org_id: int, profiles: ProfileStore, labels: LabelStore) ->
     for profile in stored:
         # Files written before unnamed profiles stored "" carry null.
         profile["name"] = profile.get("name") or ""
-    profiles.profiles = {_id_of(p["href"]): p for p in stored}
-    labels.labels = {_id_of(label["href"]): label for label in data["labels"]}
-    profiles.next_id = data["next_profile_id"]
-    labels.next_id = data["next_label_id"]
-    profiles.issued_keys = [IssuedKey(**key) for key in data["pairing_keys"]]
+    profiles.load(
+        {_id_of(p["href"]): p for p in stored},
+        next_id=data["next_profile_id"],
+        issued_keys=[IssuedKey(**key) for key in data["pairing_keys"]],
+    )
+    labels.load(
+        {_id_of(label["href"]): label for label in data["labels"]},
+        next_id=data["next_label_id"],
+    )
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
