@@ -24,6 +24,16 @@ class PacingScale:
 
 
 @dataclass(frozen=True)
+class SimulatorScale:
+    """Org sizes the simulator's per-request time is compared at, and the batch timed."""
+
+    small: int
+    large: int
+    batch: int
+    rounds: int
+
+
+@dataclass(frozen=True)
 class Scale:
     mode: str
     overhead_rounds: int  # paired (engine, bare) samples per operation
@@ -34,6 +44,10 @@ class Scale:
     import_runs: int
     soak_operations: int
     pacing: PacingScale
+    up_profiles: int  # profiles (and as many keys) of the `up` whose CPU is measured
+    up_rounds: int
+    simulator: SimulatorScale
+    handover: PacingScale  # `up` then `destroy` in two processes; profiles = pairs
 
 
 FULL = Scale(
@@ -46,6 +60,12 @@ FULL = Scale(
     import_runs=7,
     soak_operations=10_000,
     pacing=PacingScale(profiles=300, pce_limit=500, pce_window=60.0),
+    up_profiles=500,
+    up_rounds=3,
+    simulator=SimulatorScale(small=1000, large=10_000, batch=1000, rounds=3),
+    handover=PacingScale(
+        profiles=100, pce_limit=50, pce_window=5.0, provider_limit=45, provider_window=5.0
+    ),
 )
 # The PCE's 500 per minute scaled down tenfold in time and count: the same behaviour in 6 s.
 QUICK = Scale(
@@ -59,6 +79,12 @@ QUICK = Scale(
     soak_operations=2_000,
     pacing=PacingScale(
         profiles=30, pce_limit=50, pce_window=6.0, provider_limit=45, provider_window=6.0
+    ),
+    up_profiles=200,
+    up_rounds=3,
+    simulator=SimulatorScale(small=500, large=5000, batch=300, rounds=3),
+    handover=PacingScale(
+        profiles=100, pce_limit=50, pce_window=5.0, provider_limit=45, provider_window=5.0
     ),
 )
 # For the test suite: every row present, request counts exact, in about ten seconds.
@@ -76,6 +102,12 @@ SMOKE = Scale(
     # and a loaded machine's delays line up (asserted by the test).
     pacing=PacingScale(
         profiles=5, pce_limit=6, pce_window=0.5, provider_limit=3, provider_window=0.5
+    ),
+    up_profiles=5,
+    up_rounds=1,
+    simulator=SimulatorScale(small=20, large=200, batch=20, rounds=1),
+    handover=PacingScale(
+        profiles=4, pce_limit=6, pce_window=2.0, provider_limit=5, provider_window=2.0
     ),
 )
 SCALES = {scale.mode: scale for scale in (FULL, QUICK, SMOKE)}

@@ -45,6 +45,7 @@ def test_smoke_run() -> None:
     check_request_counts_match_the_budget_exactly(report)
     check_every_operation_is_timed_beside_its_bare_call(report)
     check_throughput_refresh_footprint_and_pacing_rows(report)
+    check_up_cost_simulator_scale_and_handover_rows(report)
 
 
 def check_every_section_is_in_the_report(report: Report) -> None:
@@ -58,6 +59,9 @@ def check_every_section_is_in_the_report(report: Report) -> None:
         "4. Refresh",
         "5. Footprint",
         "6. ",
+        "7. Provider CPU",
+        "8. The simulator",
+        "9. `up`",
     ):
         assert heading in text
     assert "python -m benchmarks.run --smoke" in text
@@ -68,6 +72,9 @@ def check_every_section_is_in_the_report(report: Report) -> None:
         "refresh",
         "footprint",
         "pacing",
+        "up cost",
+        "simulator scale",
+        "handover",
     ]
 
 
@@ -119,3 +126,21 @@ def check_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
     paced, unpaced = report.table("pacing").rows
     assert paced["429s from the PCE"] == 0 and paced["errors at the engine"] == 0
     assert unpaced["errors at the engine"] == 0
+
+
+def check_up_cost_simulator_scale_and_handover_rows(report: Report) -> None:
+    mine, floor = report.table("up cost").rows
+    assert mine["resources"] == floor["resources"] == 2 * SMOKE.up_profiles
+    assert isinstance(mine["CPU ms per resource"], float) and mine["CPU ms per resource"] > 0
+    assert [row["requests"] for row in report.table("simulator scale").rows] == [
+        "POST",
+        "GET by href",
+    ]
+    # Request counts are exact: up 2 a pair, destroy 1 a pair; the hand-over leaves no 429.
+    handed, alone = report.table("handover").rows
+    pairs = SMOKE.handover.profiles
+    assert (handed["up requests"], handed["destroy requests"]) == (2 * pairs, pairs)
+    assert handed["429s from the PCE"] == 0
+    assert (
+        alone["up requests"] + alone["destroy requests"] == 3 * pairs + alone["429s from the PCE"]
+    )
