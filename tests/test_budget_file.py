@@ -7,6 +7,8 @@ missing, stale, corrupt or concurrently written one is tolerated.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -30,20 +32,27 @@ def posts(simulator: Simulator) -> int:
     return sum(r["method"] == "POST" for r in simulator.requests())
 
 
-def create_profiles(simulator: Simulator, directory: Path, names: list[str], **config: str) -> None:
-    """Check + Create of each profile in a provider process of its own, as `pulumi up` runs."""
+def create_profiles(
+    simulator: Simulator, directory: Path, names: list[str], *, killed: bool = False, **config: str
+) -> None:
+    """Check + Create of each profile in a provider process of its own, as `pulumi up` runs;
+    ``killed``: the process then dies by SIGKILL (no exit handler runs)."""
     budget = {"maxRequestsPerMinute": str(LIMIT), "rateWindow": f"{WINDOW:g}"}
     with Engine(env={BUDGET_DIR_ENV: str(directory)}) as engine:
         engine.configure(stack_config(simulator, **budget, **config))
         for name in names:
             inputs = engine.check(PROFILE, {}, {"name": name, "enabled": True}).inputs
             engine.create(PROFILE, inputs)
+        if killed:
+            assert engine.pid is not None
+            os.kill(engine.pid, signal.SIGKILL)
 
 
 def test_the_next_process_starts_with_the_window_the_last_one_spent(
     simulator: Simulator, tmp_path: Path
 ) -> None:
-    create_profiles(simulator, tmp_path, ["a", "b", "c"])  # the whole budget of the window
+    # The whole budget of the window, by a process killed at the end (as by Ctrl-C twice).
+    create_profiles(simulator, tmp_path, ["a", "b", "c"], killed=True)
     assert posts(simulator) == LIMIT
 
     # A new process: the budget is still spent, so it waits for room, here past its deadline.
