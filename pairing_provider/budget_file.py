@@ -43,7 +43,12 @@ def budget_dir() -> Path | None:
         return None
     if chosen:
         return Path(chosen)
-    cache = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    cache = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not cache:
+        try:
+            cache = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry: nowhere to keep it
+            return None
     return Path(cache) / "pairing_provider" / "budget"
 
 
