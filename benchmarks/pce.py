@@ -41,6 +41,12 @@ class SimulatorProcess:
     def api_url(self) -> str:
         return f"{self.url}/api/v2"
 
+    @property
+    def pid(self) -> int:
+        if self._proc is None:
+            raise RuntimeError("the PCE simulator is not running")
+        return self._proc.pid
+
     def start(self) -> Self:
         command = [sys.executable, "-m", "pairing_provider.simulator", "--port", "0"]
         if self.rate_limit is not None:

@@ -79,7 +79,7 @@ def sections(scale: Scale, pce: SimulatorProcess) -> list[tuple[str, Callable[[]
         ("footprint", lambda: measure_footprint(pce, scale)),
         ("pacing", lambda: measure_pacing(scale)),
         ("CPU per resource in an up", lambda: measure_up_cost(pce, scale)),
-        ("simulator at two org sizes", lambda: measure_simulator_scale(pce, scale)),
+        ("simulator at two org sizes", lambda: measure_simulator_scale(scale)),
         ("up then destroy, two processes", lambda: measure_handover(scale)),
     ]
 

