@@ -2,7 +2,7 @@
 
 Everything runs against the PCE simulator on this machine: no PCE, no network. A full run takes
 a few minutes and writes ``benchmarks/RESULTS.md``; ``--quick`` scales every part down (and
-the rate-limit window to 6 s); ``--smoke`` is the seconds-long run the test suite does, and
+the rate-limit window to 6 s); ``--smoke`` is the minute-long run the test suite does, and
 writes a file only when ``--out`` is given. The report is printed either way.
 """
 

@@ -87,7 +87,8 @@ QUICK = Scale(
         profiles=100, pce_limit=50, pce_window=5.0, provider_limit=45, provider_window=5.0
     ),
 )
-# For the test suite: every row present, request counts exact, in about ten seconds.
+# For the test suite: every row present, request counts exact, in about a minute (most of
+# it the four provider processes of the up-then-destroy scenario, and their waits).
 SMOKE = Scale(
     mode="smoke",
     overhead_rounds=5,

@@ -38,7 +38,7 @@ OVERHEAD_ROWS = [
 
 @pytest.mark.benchmark
 def test_smoke_run() -> None:
-    """One run (about 10 s) checked four ways: one test, so that parallel workers never run
+    """One run (about a minute) checked five ways: one test, so that parallel workers never run
     it twice (pytest-xdist gives each worker its own module fixtures)."""
     report = run_benchmark(SMOKE)
     check_every_section_is_in_the_report(report)
