@@ -279,7 +279,7 @@ def render(scale: Scale, rows: list[Row], bare_ms: float) -> str:
 def section(text: str) -> str:
     load = os.getloadavg()[0]
     return (
-        f"{BEGIN}\n### 8. Native provider: `up` at a PCE latency\n\n"
+        f"{BEGIN}\n### 11. Native provider: `up` at a PCE latency\n\n"
         f"- command: `venv/bin/python -m benchmarks.native --write`; date: "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average (1 min) at start: {load:.2f} "
         f"on {os.cpu_count()} cores\n\n{text}\n{END}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
@@ -17,6 +18,7 @@ from typing import Any, Final, Self
 
 import requests
 
+from pairing_provider.budget_file import BUDGET_DIR_ENV
 from pairing_provider.simulator import ControlClient
 from tests.engine import REPO_ROOT, Engine
 
@@ -39,6 +41,12 @@ class SimulatorProcess:
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/v2"
+
+    @property
+    def pid(self) -> int:
+        if self._proc is None:
+            raise RuntimeError("the PCE simulator is not running")
+        return self._proc.pid
 
     def start(self) -> Self:
         command = [sys.executable, "-m", "pairing_provider.simulator", "--port", "0"]
@@ -146,9 +154,14 @@ def provider_process(pce: SimulatorProcess, **overrides: str) -> Iterator[Engine
     """A configured ``python -m pulumi.dynamic``, the process the engine runs providers in.
 
     A fresh one per measurement: the process keeps caches (the refresh snapshot, the pacer's
-    window) that would otherwise carry over from one measurement to the next.
+    window) that would otherwise carry over from one measurement to the next. For the same
+    reason it gets an empty budget directory of its own: the budget file would carry the
+    window over too (section 9 measures that hand-over on purpose, with processes of its own).
     """
-    with Engine(call_timeout=600) as engine:
+    with (
+        tempfile.TemporaryDirectory(prefix="benchmark-budget-") as budget_dir,
+        Engine(call_timeout=600, env={BUDGET_DIR_ENV: budget_dir}) as engine,
+    ):
         engine.configure(stack_config(pce, **overrides), secret_keys={"illumio:apiKeySecret"})
         yield engine
 

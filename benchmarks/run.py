@@ -2,7 +2,7 @@
 
 Everything runs against the PCE simulator on this machine: no PCE, no network. A full run takes
 a few minutes and writes ``benchmarks/RESULTS.md``; ``--quick`` scales every part down (and
-the rate-limit window to 6 s); ``--smoke`` is the seconds-long run the test suite does, and
+the rate-limit window to 6 s); ``--smoke`` is the minute-long run the test suite does, and
 writes a file only when ``--out`` is given. The report is printed either way.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from benchmarks.budget import measure_refresh, measure_requests
 from benchmarks.footprint import measure_footprint
+from benchmarks.handover import measure_handover
 from benchmarks.kit_scale import measure_kit_scale
 from benchmarks.native_results import native_block, with_native_block
 from benchmarks.overhead import measure_overhead
@@ -26,9 +27,12 @@ from benchmarks.pacing import measure_pacing
 from benchmarks.pce import SimulatorProcess
 from benchmarks.report import Report, Section
 from benchmarks.scale import SCALES, Scale
+from benchmarks.simulator_scale import measure_simulator_scale
 from benchmarks.summary import what_this_shows
 from benchmarks.throughput import measure_throughput
 from benchmarks.timing import timed
+from benchmarks.up_cost import measure_up_cost
+from pairing_provider.budget_file import separate_budget_dir
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 COMMAND = "venv/bin/python -m benchmarks.run"
@@ -77,13 +81,17 @@ def sections(scale: Scale, pce: SimulatorProcess) -> list[tuple[str, Callable[[]
         ("footprint", lambda: measure_footprint(pce, scale)),
         ("pacing", lambda: measure_pacing(scale)),
         ("test kit at scale", lambda: measure_kit_scale(scale)),
+        ("CPU per resource in an up", lambda: measure_up_cost(pce, scale)),
+        ("simulator at two org sizes", lambda: measure_simulator_scale(scale)),
+        ("up then destroy, two processes", lambda: measure_handover(scale)),
     ]
 
 
 def run_benchmark(scale: Scale) -> Report:
-    """Every section, in order, against one simulator (the pacing one starts its own)."""
+    """Every section, in order, against one simulator (those under a rate limit start their
+    own). Provider processes keep their budget files in a temporary directory."""
     report = Report(scale, environment(scale))
-    with SimulatorProcess() as pce:
+    with separate_budget_dir(), SimulatorProcess() as pce:
         steps = sections(scale, pce)
         for number, (title, measure) in enumerate(steps, 1):
             print(f"[{number}/{len(steps)}] {title} ...", end=" ", file=sys.stderr, flush=True)

@@ -24,6 +24,16 @@ class PacingScale:
 
 
 @dataclass(frozen=True)
+class SimulatorScale:
+    """Org sizes the simulator's per-request time is compared at, and the batch timed."""
+
+    small: int
+    large: int
+    batch: int
+    rounds: int
+
+
+@dataclass(frozen=True)
 class Scale:
     mode: str
     overhead_rounds: int  # paired (engine, bare) samples per operation
@@ -35,6 +45,10 @@ class Scale:
     soak_operations: int
     pacing: PacingScale
     kit_pairs: tuple[int, ...]  # the test kit's up, in-process and over gRPC
+    up_profiles: int  # profiles (and as many keys) of the `up` whose CPU is measured
+    up_rounds: int
+    simulator: SimulatorScale
+    handover: PacingScale  # `up` then `destroy` in two processes; profiles = pairs
 
 
 FULL = Scale(
@@ -48,6 +62,12 @@ FULL = Scale(
     soak_operations=10_000,
     pacing=PacingScale(profiles=300, pce_limit=500, pce_window=60.0),
     kit_pairs=(100, 300, 500),
+    up_profiles=500,
+    up_rounds=3,
+    simulator=SimulatorScale(small=1000, large=10_000, batch=1000, rounds=3),
+    handover=PacingScale(
+        profiles=100, pce_limit=50, pce_window=5.0, provider_limit=45, provider_window=5.0
+    ),
 )
 # The PCE's 500 per minute scaled down tenfold in time and count: the same behaviour in 6 s.
 QUICK = Scale(
@@ -63,8 +83,15 @@ QUICK = Scale(
         profiles=30, pce_limit=50, pce_window=6.0, provider_limit=45, provider_window=6.0
     ),
     kit_pairs=(100,),
+    up_profiles=200,
+    up_rounds=3,
+    simulator=SimulatorScale(small=500, large=5000, batch=300, rounds=3),
+    handover=PacingScale(
+        profiles=100, pce_limit=50, pce_window=5.0, provider_limit=45, provider_window=5.0
+    ),
 )
-# For the test suite: every row present, request counts exact, in about ten seconds.
+# For the test suite: every row present, request counts exact, in about a minute (most of
+# it the four provider processes of the up-then-destroy scenario, and their waits).
 SMOKE = Scale(
     mode="smoke",
     overhead_rounds=5,
@@ -81,5 +108,11 @@ SMOKE = Scale(
         profiles=5, pce_limit=6, pce_window=0.5, provider_limit=3, provider_window=0.5
     ),
     kit_pairs=(5,),
+    up_profiles=5,
+    up_rounds=1,
+    simulator=SimulatorScale(small=20, large=200, batch=20, rounds=1),
+    handover=PacingScale(
+        profiles=4, pce_limit=6, pce_window=2.0, provider_limit=5, provider_window=2.0
+    ),
 )
 SCALES = {scale.mode: scale for scale in (FULL, QUICK, SMOKE)}

@@ -10,7 +10,9 @@ That makes a limit set exactly to the PCE's own safe; no margin is needed for la
 
 All threads of a provider process (the dynamic provider server runs 4), and every connection
 setting with the same PCE and API key (settings that differ only in timeouts, say), share one
-pacer: the PCE counts per key, not per connection.
+pacer: the PCE counts per key, not per connection. And the next process (each ``pulumi``
+command starts one) starts from this one's recent answers, through a budget file
+(:mod:`.budget_file`): the PCE's window does not end with the process.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from pairing_provider.budget_file import BudgetFile
 
 
 class RequestPacer:
@@ -32,6 +36,7 @@ class RequestPacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        budget_file: BudgetFile | None = None,
     ) -> None:
         self.limit = limit
         self.window = window
@@ -40,6 +45,10 @@ class RequestPacer:
         self._answered: deque[float] = deque()  # when answers arrived, oldest first
         self._in_flight = 0
         self._changed = threading.Condition()
+        self._budget_file = budget_file
+        if budget_file is not None:  # what earlier processes spent of the window still counts
+            now = clock()
+            self._answered.extend(now - age for age in budget_file.recent_ages())
 
     def acquire(self, deadline: float | None = None) -> float:
         """Block until a request may be sent and take a slot; return the seconds waited.
@@ -77,6 +86,8 @@ class RequestPacer:
             self._in_flight -= 1
             self._answered.append(self._clock())
             self._changed.notify_all()
+        if self._budget_file is not None:  # outside the lock: the other threads need not wait
+            self._budget_file.record()
 
     @contextmanager
     def slot(self, deadline: float | None = None) -> Iterator[float]:
@@ -92,6 +103,8 @@ class RequestPacer:
         with self._changed:
             self.limit = min(self.limit, limit)
             self.window = max(self.window, window)
+            if self._budget_file is not None:
+                self._budget_file.window = self.window
 
 
 class NoRoomBeforeDeadline(Exception):
@@ -111,13 +124,16 @@ def pacer_for(pce_host: str, api_key: str, limit: int, window: float) -> Request
     with _pacers_lock:
         pacer = _pacers.get((pce_host, api_key))
         if pacer is None:
-            pacer = _pacers[(pce_host, api_key)] = RequestPacer(limit, window)
+            budget_file = BudgetFile.for_key(pce_host, api_key, window)
+            pacer = RequestPacer(limit, window, budget_file=budget_file)
+            _pacers[(pce_host, api_key)] = pacer
         else:
             pacer.tighten(limit, window)
         return pacer
 
 
 def reset_pacers() -> None:
-    """Forget every pacer (tests: a fresh simulator has a fresh rate window)."""
+    """Forget every pacer (tests: a fresh simulator has a fresh rate window). Their budget
+    files stay: a pacer made after this starts from them, as a new process would."""
     with _pacers_lock:
         _pacers.clear()

@@ -2,15 +2,19 @@
 
 ``requests`` timeouts bound each socket operation, not an exchange: a server that sends one
 byte a second (headers or body) keeps a read going for as long as it likes. So every exchange
-here runs under a watchdog that shuts the connection's socket down when the time left to the
-operation runs out, whatever phase the exchange is in; the blocked read then fails at once.
+here is watched by the process's one deadline thread, which shuts the connection's socket down
+when the time left to the operation runs out, whatever phase the exchange is in (TLS handshake
+included); the blocked read then fails at once.
 Bodies are read in chunks and refused past ``MAX_BODY_BYTES`` without being held whole.
 """
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -39,26 +43,25 @@ class BodyTooLarge(Exception):
 
 
 class _Watch:
-    """Shuts down the socket of the exchange it watches once ``seconds`` have passed."""
+    """One exchange's deadline, and the connection to cut when it passes."""
 
     def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + max(0.0, seconds)
         self._lock = threading.Lock()
         self._connection: HTTPConnection | None = None
         self._finished = False
         self.fired = False
-        self._timer = threading.Timer(max(0.0, seconds), self._fire)
-        self._timer.daemon = True
 
     def __enter__(self) -> _Watch:
         _current.watch = self
-        self._timer.start()
+        _watchdog.watch(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
         _current.watch = None
         with self._lock:
             self._finished = True
-        self._timer.cancel()
+        _watchdog.forget(self)
 
     def attach(self, connection: HTTPConnection) -> None:
         with self._lock:
@@ -67,7 +70,7 @@ class _Watch:
         if fired:
             _shut(connection)
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         with self._lock:
             if self._finished:
                 return
@@ -75,6 +78,54 @@ class _Watch:
             connection = self._connection
         if connection is not None:
             _shut(connection)
+
+
+class _Watchdog:
+    """One thread for the whole process that fires every watch whose deadline has passed.
+
+    A thread per exchange (a ``threading.Timer``) cost a thread start and stop per request,
+    about an eighth of the provider's CPU in a large ``pulumi up``. Here an exchange only adds
+    itself to a set and removes itself; the thread sleeps until the earliest deadline of the
+    set and is woken only when a new exchange's deadline comes sooner than that.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._watches: set[_Watch] = set()
+        self._wake_at = math.inf  # when the thread looks next, on time.monotonic()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, watch: _Watch) -> None:
+        with self._changed:
+            self._watches.add(watch)
+            if self._thread is None or not self._thread.is_alive():  # first use, or a fork
+                self._thread = threading.Thread(
+                    target=self._run, name="pairing-provider-deadlines", daemon=True
+                )
+                self._thread.start()
+            if watch.deadline < self._wake_at:
+                self._wake_at = watch.deadline
+                self._changed.notify()
+
+    def forget(self, watch: _Watch) -> None:
+        # No wake-up: the thread finds the set changed when it next looks, and sleeps again.
+        with self._changed:
+            self._watches.discard(watch)
+
+    def _run(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                due = [watch for watch in self._watches if watch.deadline <= now]
+                for watch in due:
+                    self._watches.discard(watch)
+                    watch.fire()
+                self._wake_at = min((watch.deadline for watch in self._watches), default=math.inf)
+                wait = None if self._wake_at == math.inf else self._wake_at - now
+                self._changed.wait(timeout=wait)
+
+
+_watchdog = _Watchdog()
 
 
 def _shut(connection: HTTPConnection) -> None:
@@ -160,7 +211,7 @@ def exchange(
     """
     with _Watch(seconds) as watch:
         try:
-            response = session.request(method, url, stream=True, allow_redirects=False, **kwargs)
+            response = _send(session, method, url, **kwargs)
             if response.is_redirect:
                 response.close()
             else:
@@ -172,6 +223,35 @@ def exchange(
         if watch.fired:  # finished in the same instant: the connection may be cut, drop it
             response.close()
     return response
+
+
+def _send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: tuple[float, float],
+    verify: bool | str = True,
+    json: Any = None,
+    params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> requests.Response:
+    """What ``session.request(..., stream=True, allow_redirects=False)`` sends, for about a
+    tenth less CPU: the request is prepared from the session's headers, cookies, auth and hooks
+    directly, where ``Session.prepare_request`` first copies and merges cookie jars and setting
+    dicts on every call (8% of the provider process's CPU in an ``up``, sampled with py-spy)."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method)
+    prepared.prepare_url(url, params)
+    merged = {**session.headers, **(headers or {})}
+    prepared.prepare_headers({name: value for name, value in merged.items() if value is not None})
+    prepared.prepare_cookies(session.cookies)
+    prepared.prepare_body(None, None, json)
+    prepared.prepare_auth(session.auth, url)
+    prepared.prepare_hooks(session.hooks)
+    # Environment proxies and CA bundle variables, as session.request applies them.
+    settings = session.merge_environment_settings(prepared.url, {}, True, verify, None)
+    return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
 
 
 def _read_body(response: requests.Response) -> None:

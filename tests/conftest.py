@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pairing_provider.budget_file import separate_budget_dir
 from pairing_provider.client import PCEClient, reset_connections
 from pairing_provider.config import Settings
 from pairing_provider.simulator import Simulator
@@ -21,6 +23,14 @@ API_USER = "api_1a2b3c4d5e6f"
 API_SECRET = "sim-secret-0c9f5e2d7b"  # a test credential; scanned for in outputs and logs
 
 
+@pytest.fixture(scope="session", autouse=True)
+def budget_dir() -> Iterator[Path]:
+    """Budget files of every provider the session runs, in process or not: a temporary
+    directory, never the user's cache (autouse: set before any provider process starts)."""
+    with separate_budget_dir() as directory:
+        yield directory
+
+
 @pytest.fixture(scope="session")
 def simulator_server() -> Iterator[Simulator]:
     with Simulator(api_key_username=API_USER, api_key_secret=API_SECRET, org_id=1) as sim:
@@ -28,8 +38,10 @@ def simulator_server() -> Iterator[Simulator]:
 
 
 @pytest.fixture
-def simulator(simulator_server: Simulator) -> Simulator:
+def simulator(simulator_server: Simulator, budget_dir: Path) -> Simulator:
     simulator_server.reset()
+    for budget_file in budget_dir.iterdir():  # its rate window is empty again: so are they
+        budget_file.unlink()
     # Providers run in-process under set_mocks keep process-wide caches (label listing,
     # refresh snapshot) keyed by connection settings: a reset simulator must not meet them.
     reset_connections()

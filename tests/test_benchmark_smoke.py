@@ -38,13 +38,14 @@ OVERHEAD_ROWS = [
 
 @pytest.mark.benchmark
 def test_smoke_run() -> None:
-    """One run (about 10 s) checked four ways: one test, so that parallel workers never run
+    """One run (about a minute) checked five ways: one test, so that parallel workers never run
     it twice (pytest-xdist gives each worker its own module fixtures)."""
     report = run_benchmark(SMOKE)
     check_every_section_is_in_the_report(report)
     check_request_counts_match_the_budget_exactly(report)
     check_every_operation_is_timed_beside_its_bare_call(report)
     check_throughput_refresh_footprint_and_pacing_rows(report)
+    check_up_cost_simulator_scale_and_handover_rows(report)
 
 
 def check_every_section_is_in_the_report(report: Report) -> None:
@@ -59,6 +60,9 @@ def check_every_section_is_in_the_report(report: Report) -> None:
         "5. Footprint",
         "6. ",
         "7. ",
+        "8. Provider CPU",
+        "9. The simulator",
+        "10. `up`",
     ):
         assert heading in text
     assert "python -m benchmarks.run --smoke" in text
@@ -70,6 +74,9 @@ def check_every_section_is_in_the_report(report: Report) -> None:
         "footprint",
         "pacing",
         "kit",
+        "up cost",
+        "simulator scale",
+        "handover",
     ]
     [kit_row] = report.table("kit").rows  # the test kit's up, in-process and over gRPC
     assert kit_row["pairs"] == 5
@@ -136,3 +143,21 @@ def test_native_speed_smoke_run() -> None:
     assert [row.requests for row in rows] == [2 * SMOKE.pairs, 2 * SMOKE.pairs, 0]
     assert all(row.seconds > 0 and row.cpu_ms_per_resource > 0 for row in rows)
     assert "native plugin" in text and "dynamic face" in text and "no-op native" in text
+
+
+def check_up_cost_simulator_scale_and_handover_rows(report: Report) -> None:
+    mine, floor = report.table("up cost").rows
+    assert mine["resources"] == floor["resources"] == 2 * SMOKE.up_profiles
+    assert isinstance(mine["CPU ms per resource"], float) and mine["CPU ms per resource"] > 0
+    assert [row["requests"] for row in report.table("simulator scale").rows] == [
+        "POST",
+        "GET by href",
+    ]
+    # Request counts are exact: up 2 a pair, destroy 1 a pair; the hand-over leaves no 429.
+    handed, alone = report.table("handover").rows
+    pairs = SMOKE.handover.profiles
+    assert (handed["up requests"], handed["destroy requests"]) == (2 * pairs, pairs)
+    assert handed["429s from the PCE"] == 0
+    assert (
+        alone["up requests"] + alone["destroy requests"] == 3 * pairs + alone["429s from the PCE"]
+    )

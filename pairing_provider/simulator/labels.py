@@ -20,18 +20,23 @@ class LabelStore:
         self.clear()
 
     def clear(self) -> None:
-        self.labels: dict[int, dict[str, Any]] = {}
-        self.next_id = 1
+        self.load({}, next_id=1)
+
+    def load(self, labels: dict[int, dict[str, Any]], *, next_id: int) -> None:
+        """Hold exactly these labels (a reset, or a data file read back)."""
+        self.labels: dict[int, dict[str, Any]] = labels
+        self.next_id = next_id
+        # Look-ups a profile write makes per label, and a label create's uniqueness check,
+        # without scanning the org.
+        self._hrefs = {label["href"] for label in labels.values()}
+        self._pairs = {(label["key"], label["value"]) for label in labels.values()}
 
     def exists(self, href: str) -> bool:
-        return any(label["href"] == href for label in self.labels.values())
+        return href in self._hrefs
 
     def create(self, org_id: int, body: Any) -> dict[str, Any]:
         raise_invalid(label_errors(body))
-        if any(
-            label["key"] == body["key"] and label["value"] == body["value"]
-            for label in self.labels.values()
-        ):
+        if (body["key"], body["value"]) in self._pairs:
             raise invalid(
                 f"A label with key {body['key']!r} and value {body['value']!r} already exists"
             )
@@ -50,6 +55,8 @@ class LabelStore:
             "updated_by": {"href": USER_HREF},
         }
         self.labels[label_id] = label
+        self._hrefs.add(label["href"])
+        self._pairs.add((label["key"], label["value"]))
         return copy.deepcopy(label)
 
     def get(self, label_id: int) -> dict[str, Any]:

@@ -58,11 +58,15 @@ def load(path: Path, org_id: int, profiles: ProfileStore, labels: LabelStore) ->
         check_data(data, org_id)
     except StoredDataError as exc:
         raise DataFileError(f"{path}: {exc}") from None
-    profiles.profiles = {_id_of(p["href"]): p for p in data["pairing_profiles"]}
-    labels.labels = {_id_of(label["href"]): label for label in data["labels"]}
-    profiles.next_id = data["next_profile_id"]
-    labels.next_id = data["next_label_id"]
-    profiles.issued_keys = [IssuedKey(**key) for key in data["pairing_keys"]]
+    profiles.load(
+        {_id_of(p["href"]): p for p in data["pairing_profiles"]},
+        next_id=data["next_profile_id"],
+        issued_keys=[IssuedKey(**key) for key in data["pairing_keys"]],
+    )
+    labels.load(
+        {_id_of(label["href"]): label for label in data["labels"]},
+        next_id=data["next_label_id"],
+    )
 
 
 def _read(path: Path) -> Any:

@@ -105,9 +105,31 @@ class ProfileStore:
         self.clear()
 
     def clear(self) -> None:
-        self.profiles: dict[int, dict[str, Any]] = {}
-        self.next_id = 1
-        self.issued_keys: list[IssuedKey] = []
+        self.load({}, next_id=1, issued_keys=[])
+
+    def load(
+        self, profiles: dict[int, dict[str, Any]], *, next_id: int, issued_keys: list[IssuedKey]
+    ) -> None:
+        """Hold exactly these profiles (a reset, or a data file read back)."""
+        self.profiles: dict[int, dict[str, Any]] = profiles
+        self.next_id = next_id
+        self.issued_keys: list[IssuedKey] = issued_keys
+        # Name -> ids holding it, so the uniqueness check of a write does not scan the org
+        # (a set: a data file written by hand may hold a name twice). Names compare exactly.
+        self._ids_by_name: dict[str, set[int]] = {}
+        for profile_id, profile in profiles.items():
+            self._index_name(profile_id, profile["name"])
+
+    def _index_name(self, profile_id: int, name: str) -> None:
+        if name:  # unnamed profiles ("") never clash
+            self._ids_by_name.setdefault(name, set()).add(profile_id)
+
+    def _unindex_name(self, profile_id: int, name: str) -> None:
+        holders = self._ids_by_name.get(name)
+        if holders is not None:
+            holders.discard(profile_id)
+            if not holders:
+                del self._ids_by_name[name]
 
     def seed_factory_defaults(self, org_id: int) -> None:
         """Add the default profiles a new PCE has, as ``is_default`` profiles."""
@@ -149,10 +171,7 @@ class ProfileStore:
             ]
         )
         name = body.get("name")
-        clash = any(
-            other["name"] == name for pid, other in self.profiles.items() if pid != profile_id
-        )
-        if name and clash:
+        if name and self._ids_by_name.get(name, set()) - {profile_id}:
             raise ApiError(406, "name_must_be_unique", "Name must be unique")
 
     def _insert(self, org_id: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +180,7 @@ class ProfileStore:
         profile = _new_profile(f"/orgs/{org_id}/pairing_profiles/{profile_id}", self._now())
         profile.update(_writable_changes(body))
         self.profiles[profile_id] = profile
+        self._index_name(profile_id, profile["name"])
         return profile
 
     def create(self, org_id: int, body: Any, release: str) -> dict[str, Any]:
@@ -173,12 +193,14 @@ class ProfileStore:
         profile = self._profile(profile_id)
         raise_invalid(profile_errors(body, creating=False))
         self._check_references(body, profile_id)
+        self._unindex_name(profile_id, profile["name"])
         profile.update(_writable_changes(body))
+        self._index_name(profile_id, profile["name"])
         profile["updated_at"] = self._now()
         profile["updated_by"] = {"href": USER_HREF}
 
     def delete(self, profile_id: int) -> None:
-        self._profile(profile_id)
+        self._unindex_name(profile_id, self._profile(profile_id)["name"])
         del self.profiles[profile_id]
 
     # ----------------------------------------------------------------- keys

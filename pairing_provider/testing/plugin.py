@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from pairing_provider.budget_file import separate_budget_dir
 from pairing_provider.testing.pce import PCE
 
 
@@ -25,5 +26,5 @@ def pytest_configure(config: pytest.Config) -> None:
 def pce(request: pytest.FixtureRequest) -> Iterator[PCE]:
     marker = request.node.get_closest_marker("pce")
     options = dict(marker.kwargs) if marker is not None else {}
-    with PCE(**options) as running, running.environ():
+    with PCE(**options) as running, running.environ(), separate_budget_dir():
         yield running
