@@ -8,6 +8,7 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from typing import Any
 
@@ -59,6 +60,7 @@ def test_create_previews_with_no_request_then_up_creates(
     assert stack.up(program) == {"web": "create", "web-key": "create"}
     assert requests_of(simulator) == [
         "POST /api/v2/orgs/1/pairing_profiles",
+        f"PUT /api/v2{stack.state['web'].id}",  # the create's second request (creation.py)
         f"GET /api/v2{stack.state['web'].id}",  # a bare href: the key asks the lifespan
         f"POST /api/v2{stack.state['web'].id}/pairing_key",
     ]
@@ -93,7 +95,8 @@ def test_a_description_edit_is_a_detailed_update(plugin: Plugin, simulator: Simu
 
 def test_a_ven_type_edit_replaces_deleting_first(plugin: Plugin, simulator: Simulator) -> None:
     stack = Stack(plugin)
-    stack.up([("web", PROFILE, WEB)])
+    server = {**WEB, "venType": "server"}  # set: the state knows it, the diff lists nothing
+    stack.up([("web", PROFILE, server)])
     old = stack.state["web"]
     checked, _ = plugin.check(PROFILE, "web", old.inputs, {**WEB, "venType": "endpoint"})
 
@@ -105,7 +108,7 @@ def test_a_ven_type_edit_replaces_deleting_first(plugin: Plugin, simulator: Simu
     assert (list(diff.replaces), diff.deleteBeforeReplace) == (["venType"], True)
     simulator.clear_requests()
     assert stack.up([("web", PROFILE, {**WEB, "venType": "endpoint"})]) == {"web": "replace"}
-    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["DELETE", "POST"]
+    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["DELETE", "POST", "PUT"]
 
 
 def test_import_of_a_console_profile_is_at_most_4_requests_then_no_diff(
@@ -248,7 +251,7 @@ def test_a_pce_error_reaches_the_engine_as_one_message(
     with pytest.raises(grpc.RpcError) as caught:
         plugin.create(PROFILE, "web", checked)
     details = caught.value.details()
-    assert "already exists" in details and "set adoptExisting=True" in details
+    assert "already exists" in details and "Set adoptExisting=True" in details
     assert "Traceback" not in details and len(details.splitlines()) == 1
 
 
@@ -299,3 +302,27 @@ def test_it_serves_many_calls_at_once_where_the_dynamic_server_runs_four(
 
     assert len({id_ for id_, _ in made}) == count
     assert elapsed < count / 4 * latency, f"{elapsed:.2f} s: calls were not served at once"
+
+
+def test_a_key_due_for_renewal_names_why_in_its_detailed_diff(plugin: Plugin) -> None:
+    """Expired: ``expiresAt`` replaces; within ``renewBefore`` of expiry: ``renewBefore``."""
+    stack = Stack(plugin)
+    key = {"pairingProfileHref": Ref("web"), "profileKeyLifespan": Ref("web", "keyLifespan")}
+    stack.up([("web", PROFILE, WEB), ("key", KEY, key)])
+    old = stack.state["key"]
+    soon = (datetime.now(UTC) + timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    expired = plugin.diff(
+        KEY, "key", old.id, {**old.outputs, "expiresAt": "2000-01-01T00:00:00Z"}, old.inputs
+    )
+    renewing = plugin.diff(
+        KEY, "key", old.id, {**old.outputs, "expiresAt": soon}, {**old.inputs, "renewBefore": 600}
+    )
+
+    assert {name: KIND(d.kind) for name, d in expired.detailedDiff.items()} == {
+        "expiresAt": "UPDATE_REPLACE"
+    }
+    assert list(expired.replaces) == ["expiresAt"]
+    assert {name: KIND(d.kind) for name, d in renewing.detailedDiff.items()} == {
+        "renewBefore": "UPDATE_REPLACE"
+    }
