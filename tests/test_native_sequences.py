@@ -9,7 +9,7 @@ observed: the requests that reached the simulator, the steps, the state, the err
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pulumi
@@ -49,8 +49,10 @@ def native_stack(
     )
 
 
-def profile(name: str = "web", opts: pulumi.ResourceOptions | None = None, **fields: Any) -> Any:
-    return pulumi.CustomResource(PROFILE, name, {**PROFILE_OUTPUTS, **WEB, **fields}, opts=opts)
+def profile(
+    resource: str = "web", opts: pulumi.ResourceOptions | None = None, **fields: Any
+) -> Any:
+    return pulumi.CustomResource(PROFILE, resource, {**PROFILE_OUTPUTS, **WEB, **fields}, opts=opts)
 
 
 def key(profile_: Any, **fields: Any) -> Any:
@@ -201,23 +203,19 @@ def console_profile(simulator: Simulator) -> tuple[str, str]:
     return made["href"], label
 
 
+def importing(href: str, **inputs: Any) -> Callable[[], None]:
+    """A program declaring the console's profile with ``import_=href``."""
+    options = pulumi.ResourceOptions(import_=href)
+    return lambda: profile("console", options, **{**CONSOLE, **inputs})
+
+
 def test_import_reads_the_id_alone_in_at_most_4_gets_then_previews_no_change(
     simulator: Simulator, native_plugin: DynamicProviderProcess
 ) -> None:
     """``ImportStep.Apply``: Read(id) with no properties (the GET, then the venType listings),
     Check of the program's inputs against the read ones, a Diff with no change."""
     href, label = console_profile(simulator)
-    inputs = {**CONSOLE, "labels": [{"href": label}]}
-
-    def program() -> None:
-        pulumi.CustomResource(
-            PROFILE,
-            "console",
-            {**PROFILE_OUTPUTS, **inputs},
-            opts=pulumi.ResourceOptions(import_=href),
-        )
-
-    stack = native_stack(simulator, native_plugin, program)
+    stack = native_stack(simulator, native_plugin, importing(href, labels=[{"href": label}]))
     up = stack.up()
 
     assert up.changes == {"console": "import"}
@@ -231,16 +229,7 @@ def test_import_with_inputs_the_profile_does_not_have_fails_and_names_them(
     simulator: Simulator, native_plugin: DynamicProviderProcess
 ) -> None:
     href, label = console_profile(simulator)
-    inputs = {**CONSOLE, "labels": [{"href": label}], "keyLifespan": 60}
-
-    def program() -> None:
-        pulumi.CustomResource(
-            PROFILE,
-            "console",
-            {**PROFILE_OUTPUTS, **inputs},
-            opts=pulumi.ResourceOptions(import_=href),
-        )
-
+    program = importing(href, labels=[{"href": label}], keyLifespan=60)
     stack = native_stack(simulator, native_plugin, program)
     with pytest.raises(StackError, match=r"inputs to import do not match .*\(keyLifespan\)"):
         stack.up()
