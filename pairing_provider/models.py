@@ -431,7 +431,7 @@ class PairingKeyArgs(BaseModel):
     ] = True
     renew_before: Annotated[
         int | None,
-        BeforeValidator(_duration),
+        BeforeValidator(_duration, json_schema_input_type=int | str),
         Facts(
             'seconds, or a duration ("12h", "7d"), before expires_at from which the next up '
             "replaces the key (with regenerate_when_expired); none: at expiry"

@@ -255,6 +255,12 @@ class PairingProfileProvider(IllumioResourceProvider):
     def ven_type_of(self, existing: dict[str, Any], *, expected: str, name: str) -> str:
         """The profile's ven_type. PCEs do not report it in a GET, but their ``ven_type``
         collection filter knows it: one listing when it is ``expected``, up to three else."""
+        listed = self.listed_ven_type(existing, expected=expected, name=name)
+        return expected if listed is None else listed  # no filter either: nothing to compare
+
+    def listed_ven_type(self, existing: dict[str, Any], *, expected: str, name: str) -> str | None:
+        """The ven_type the PCE's filter lists the profile under (``expected`` asked first),
+        or None when no value lists it (a PCE that does not filter by it)."""
         if existing.get("ven_type") is not None:
             return str(existing["ven_type"])
         others = [value for value in literal_values(VenType) if value != expected]
@@ -263,7 +269,7 @@ class PairingProfileProvider(IllumioResourceProvider):
             matches = self.client.list_pairing_profiles(name=now_named, ven_type=candidate)
             if any(match.get("href") == existing["href"] for match in matches):
                 return candidate
-        return expected  # the PCE does not filter by it either: nothing to compare
+        return None
 
     def find_by_exact_name(self, name: str) -> dict[str, Any] | None:
         """The PCE's ``name`` filter is a substring match: keep only the exact one."""

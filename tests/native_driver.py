@@ -1,11 +1,12 @@
 """Drive the native plugin as the engine does: started as the Python language host starts a
-plugin directory, called over gRPC, in the engine's sequences (docs/pulumi-engine.md).
+plugin directory, called over gRPC one call at a time (docs/pulumi-engine.md). The engine's
+sequences of real programs run on the test kit instead (``pairing_provider/testing/native.py``).
 
 The plugin directory ``provider/`` has a ``__main__.py``, so the host runs it as
 ``python provider/ <engine address>`` (``RunPlugin``, bare-directory mode) and reads the port
 from the first line of its stdout. Values are encoded here with protobuf's own ``Struct``,
 independently of the plugin's codec: secrets as the engine's signature object, a preview's
-unknown as its sentinel string.
+unknown as its sentinel string (the kit's wire constants, which are the SDK's).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,30 +22,22 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pairing_provider.simulator import Simulator
+from pairing_provider.testing.wire import SECRET
 from tests.conftest import API_SECRET, API_USER
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "provider"
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN = rpc.UNKNOWN  # a preview's unknown value on the wire
 PROFILE = "illumio:index:PairingProfile"
 KEY = "illumio:index:PairingKey"
 KIND = provider_pb2.PropertyDiff.Kind.Name
 
 
 def secret(value: Any) -> dict[str, Any]:
-    return {SIG_KEY: SECRET_SIG, "value": value}
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
-
-
-def reveal(value: Any) -> Any:
-    return value["value"] if is_secret(value) else value
+    return {**SECRET, "value": value}
 
 
 def struct(bag: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -177,6 +170,13 @@ class Plugin:
             provider_pb2.DeleteRequest(urn=urn(token, name), id=id_, properties=struct(props))
         )
 
+    def made(self, token: str, name: str, news: Mapping[str, Any]) -> Resource:
+        """Check and Create, as an up creates one resource."""
+        checked, failures = self.check(token, name, {}, news)
+        assert failures == [], failures
+        id_, outputs = self.create(token, name, checked)
+        return Resource(token, id_, checked, outputs)
+
     def invoke(self, token: str, args: Mapping[str, Any]) -> dict[str, Any]:
         response = self.stub.Invoke(provider_pb2.InvokeRequest(tok=token, args=struct(args)))
         return plain(getattr(response, "return"))
@@ -196,104 +196,16 @@ class Resource:
     outputs: dict[str, Any]
 
 
-@dataclass
-class Ref:
-    """An input taken from another resource of the same run: its id or one of its outputs."""
-
-    name: str
-    output: str = "id"
-
-
-@dataclass
-class Stack:
-    """A stack's state over engine operations (FACTS 4b): preview, up, refresh, import, destroy.
-
-    A program is a list of ``(name, token, inputs)``; an input may be a :class:`Ref`.
-    """
-
-    plugin: Plugin
-    state: dict[str, Resource] = field(default_factory=dict)
-
-    def preview(self, program: list[tuple[str, str, dict[str, Any]]]) -> dict[str, str]:
-        return self._run(program, preview=True)
-
-    def up(self, program: list[tuple[str, str, dict[str, Any]]]) -> dict[str, str]:
-        return self._run(program, preview=False)
-
-    def _run(
-        self, program: list[tuple[str, str, dict[str, Any]]], *, preview: bool
-    ) -> dict[str, str]:
-        changes: dict[str, str] = {}
-        seen: dict[str, Resource] = {}
-        pending_deletes: list[tuple[str, Resource]] = []
-        for name, token, given in program:
-            news = {key: self._resolve(value, seen) for key, value in given.items()}
-            old = self.state.get(name)
-            checked, failures = self.plugin.check(token, name, old.inputs if old else {}, news)
-            assert failures == [], failures
-            if old is None:
-                id_, outs = self.plugin.create(token, name, checked, preview=preview)
-                seen[name] = Resource(token, id_, checked, outs)
-                changes[name] = "create"
-                continue
-            diff = self.plugin.diff(token, name, old.id, old.outputs, checked)
-            if diff.changes != provider_pb2.DiffResponse.DIFF_SOME:
-                seen[name] = Resource(token, old.id, checked, old.outputs)
-                continue
-            if diff.replaces:
-                changes[name] = "replace"
-                checked, _ = self.plugin.check(token, name, {}, news)  # again, with no olds
-                if diff.deleteBeforeReplace and not preview:
-                    self.plugin.delete(token, name, old.id, old.outputs)
-                elif not preview:
-                    pending_deletes.append((name, old))
-                id_, outs = self.plugin.create(token, name, checked, preview=preview)
-                seen[name] = Resource(token, id_, checked, outs)
-                continue
-            changes[name] = "update"
-            outs = self.plugin.update(token, name, old.id, old.outputs, checked, preview=preview)
-            seen[name] = Resource(token, old.id, checked, outs)
-        removed = [name for name in self.state if name not in seen]
-        changes.update(dict.fromkeys(removed, "delete"))
-        if not preview:
-            for name, old in [*pending_deletes, *((n, self.state[n]) for n in reversed(removed))]:
-                self.plugin.delete(old.token, name, old.id, old.outputs)
-            self.state = seen
-        return changes
-
-    def _resolve(self, value: Any, seen: dict[str, Resource]) -> Any:
-        if not isinstance(value, Ref):
-            return value
-        resource = seen[value.name]
-        if not resource.id:  # created or replaced in a preview: not known yet
-            return UNKNOWN
-        return resource.id if value.output == "id" else resource.outputs.get(value.output, UNKNOWN)
-
-    def refresh(self) -> None:
-        for name, resource in list(self.state.items()):
-            id_, outs, inputs = self.plugin.read(
-                resource.token, name, resource.id, resource.outputs, resource.inputs
-            )
-            if not id_:
-                del self.state[name]
-                continue
-            self.state[name] = Resource(resource.token, id_, inputs or resource.inputs, outs)
-
-    def import_(self, name: str, token: str, id_: str) -> dict[str, Any]:
-        """``pulumi import``: Read(id) alone, then Check of the read inputs and a Diff that
-        must show no change; the state then holds the resource."""
-        read_id, outs, inputs = self.plugin.read(token, name, id_)
-        checked, failures = self.plugin.check(token, name, inputs, inputs)  # as ImportStep does
-        assert failures == [], failures
-        diff = self.plugin.diff(token, name, read_id, outs, checked)
-        assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE, list(diff.diffs)
-        self.state[name] = Resource(token, read_id, checked, outs)
-        return inputs
-
-    def destroy(self) -> None:
-        for name in reversed(list(self.state)):
-            resource = self.state.pop(name)
-            self.plugin.delete(resource.token, name, resource.id, resource.outputs)
+def pulumi_import(plugin: Plugin, name: str, token: str, id_: str) -> Resource:
+    """``pulumi import`` (an import deployment, ``ImportStep`` with ``planned``): Read(id)
+    alone, then Check of the read inputs against themselves and a Diff that must show no
+    change. (A program's ``import_=`` runs on the test kit: tests/test_native_sequences.py.)"""
+    read_id, outs, inputs = plugin.read(token, name, id_)
+    checked, failures = plugin.check(token, name, inputs, inputs)
+    assert failures == [], failures
+    diff = plugin.diff(token, name, read_id, outs, checked)
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE, list(diff.diffs)
+    return Resource(token, read_id, inputs, outs)
 
 
 @pytest.fixture(scope="session", name="shared_plugin")

@@ -14,8 +14,8 @@ from pairing_provider.simulator import Simulator
 from tests.native_driver import (
     PROFILE,
     Plugin,
-    Stack,
     plugin_fixture,  # noqa: F401 (a fixture)
+    pulumi_import,
     shared_plugin_fixture,  # noqa: F401 (a fixture)
 )
 
@@ -36,13 +36,12 @@ def test_the_import_file_imports_every_profile_with_no_change(
     for number in range(len(resources)):  # the PCE holds what the state names
         simulator.state.create_profile(1, {"name": f"tf-{number}", "enabled": True})
     simulator.clear_requests()
-    stack = Stack(plugin)
-
+    imported = []
     for entry in resources:
         assert entry["type"] == PROFILE
-        stack.import_(entry["name"], entry["type"], entry["id"])  # asserts: no diff
+        imported.append(pulumi_import(plugin, entry["name"], entry["type"], entry["id"]))
 
-    assert sorted(stack.state) == sorted(entry["name"] for entry in resources)
+    assert [resource.id for resource in imported] == [entry["id"] for entry in resources]
     assert {r["method"] for r in simulator.requests()} == {"GET"}
     assert "pairing key(s) not imported" in report and "terraform state rm" in report
 

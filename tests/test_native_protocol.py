@@ -1,6 +1,7 @@
 """The native plugin over gRPC, started as the language host starts it, against the simulator:
-the engine's sequences (preview, up, replace, refresh, import, destroy), request budgets,
-detailed diffs, secrets, look-ups and errors."""
+what single calls answer (plugin info, preview Create, detailed diffs, reads by id alone,
+look-ups, check failures, errors, Configure's fall-backs) and concurrency. The engine's
+sequences of real programs are in ``tests/test_native_sequences.py``, on the test kit."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
-from typing import Any
 
 import grpc
 import pytest
@@ -23,11 +24,7 @@ from tests.native_driver import (
     PROFILE,
     UNKNOWN,
     Plugin,
-    Ref,
-    Stack,
-    is_secret,
     plugin_fixture,  # noqa: F401 (a fixture)
-    reveal,
     shared_plugin_fixture,  # noqa: F401 (a fixture)
     struct,
 )
@@ -47,24 +44,6 @@ def test_started_as_the_host_starts_it_it_prints_its_port_and_its_version(plugin
     assert (schema["name"], schema["version"]) == ("illumio", metadata.version("pairing_provider"))
 
 
-def test_create_previews_with_no_request_then_up_creates(
-    plugin: Plugin, simulator: Simulator
-) -> None:
-    stack = Stack(plugin)
-    program = [("web", PROFILE, WEB), ("web-key", KEY, {"pairingProfileHref": Ref("web")})]
-
-    assert stack.preview(program) == {"web": "create", "web-key": "create"}
-    assert requests_of(simulator) == []
-
-    assert stack.up(program) == {"web": "create", "web-key": "create"}
-    assert requests_of(simulator) == [
-        "POST /api/v2/orgs/1/pairing_profiles",
-        f"GET /api/v2{stack.state['web'].id}",  # a bare href: the key asks the lifespan
-        f"POST /api/v2{stack.state['web'].id}/pairing_key",
-    ]
-    assert stack.up(program) == {}
-
-
 def test_a_preview_create_returns_the_known_inputs_and_no_id(plugin: Plugin) -> None:
     checked, _ = plugin.check(PROFILE, "web", {}, {**WEB, "description": UNKNOWN})
     id_, outs = plugin.create(PROFILE, "web", checked, preview=True)
@@ -74,10 +53,8 @@ def test_a_preview_create_returns_the_known_inputs_and_no_id(plugin: Plugin) -> 
     assert "href" not in outs  # not known until the PCE makes it
 
 
-def test_a_description_edit_is_a_detailed_update(plugin: Plugin, simulator: Simulator) -> None:
-    stack = Stack(plugin)
-    stack.up([("web", PROFILE, WEB)])
-    old = stack.state["web"]
+def test_a_description_edit_is_a_detailed_update(plugin: Plugin) -> None:
+    old = plugin.made(PROFILE, "web", WEB)
     checked, _ = plugin.check(PROFILE, "web", old.inputs, {**WEB, "description": "new"})
 
     diff = plugin.diff(PROFILE, "web", old.id, old.outputs, checked)
@@ -86,15 +63,12 @@ def test_a_description_edit_is_a_detailed_update(plugin: Plugin, simulator: Simu
         "description": "UPDATE"
     }
     assert (list(diff.replaces), diff.hasDetailedDiff) == ([], True)
-    simulator.clear_requests()
-    assert stack.up([("web", PROFILE, {**WEB, "description": "new"})]) == {"web": "update"}
-    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["PUT", "GET"]
 
 
 def test_a_ven_type_edit_replaces_deleting_first(plugin: Plugin, simulator: Simulator) -> None:
-    stack = Stack(plugin)
-    stack.up([("web", PROFILE, WEB)])
-    old = stack.state["web"]
+    server = {**WEB, "venType": "server"}  # set: the state knows it, the diff lists nothing
+    old = plugin.made(PROFILE, "web", server)
+    simulator.clear_requests()
     checked, _ = plugin.check(PROFILE, "web", old.inputs, {**WEB, "venType": "endpoint"})
 
     diff = plugin.diff(PROFILE, "web", old.id, old.outputs, checked)
@@ -103,38 +77,7 @@ def test_a_ven_type_edit_replaces_deleting_first(plugin: Plugin, simulator: Simu
         "venType": "UPDATE_REPLACE"
     }
     assert (list(diff.replaces), diff.deleteBeforeReplace) == (["venType"], True)
-    simulator.clear_requests()
-    assert stack.up([("web", PROFILE, {**WEB, "venType": "endpoint"})]) == {"web": "replace"}
-    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["DELETE", "POST"]
-
-
-def test_import_of_a_console_profile_is_at_most_4_requests_then_no_diff(
-    plugin: Plugin, simulator: Simulator
-) -> None:
-    label = simulator.state.create_label(1, {"key": "env", "value": "prod"})["href"]
-    made = simulator.state.create_profile(
-        1,
-        {
-            "name": "console-made",
-            "enabled": False,
-            "ven_type": "specified_during_activation",
-            "key_lifespan": 600,
-            "labels": [{"href": label}],
-            "enforcement_mode": "full",
-        },
-    )
-    simulator.clear_requests()
-    stack = Stack(plugin)
-
-    inputs = stack.import_("console", PROFILE, made["href"])  # asserts: no diff
-
-    assert len(requests_of(simulator)) <= 4
-    assert all(r.startswith("GET ") for r in requests_of(simulator))
-    assert inputs["venType"] == "specified_during_activation"
-    assert "adoptExisting" not in inputs and "href" not in inputs  # inputs only, no own flags
-    assert (inputs["keyLifespan"], inputs["labels"]) == (600, [{"href": label}])
-    program = [("console", PROFILE, {key: inputs[key] for key in inputs})]
-    assert stack.preview(program) == {}
+    assert requests_of(simulator) == []
 
 
 def test_import_of_a_missing_profile_says_so(plugin: Plugin) -> None:
@@ -151,55 +94,13 @@ def test_a_key_cannot_be_imported_and_says_why(plugin: Plugin) -> None:
     assert "activation code only once" in caught.value.details()
 
 
-def test_a_key_returns_its_code_secret_and_a_triggers_change_replaces_it(
-    plugin: Plugin,
-) -> None:
-    stack = Stack(plugin)
-    profile: tuple[str, str, dict[str, Any]] = ("web", PROFILE, WEB)
-    key = {"pairingProfileHref": Ref("web"), "profileKeyLifespan": Ref("web", "keyLifespan")}
-    stack.up([profile, ("key", KEY, {**key, "triggers": {"rotation": 1}})])
-    first = stack.state["key"].outputs
-    assert is_secret(first["activationCode"]) and is_secret(first["cloudInit"])
-    assert reveal(first["activationCode"]) in reveal(first["cloudInit"])
-
-    old = stack.state["key"]
-    news = {**old.inputs, "triggers": {"rotation": 2}}
-    diff = plugin.diff(KEY, "key", old.id, old.outputs, news)
-    assert {name: KIND(d.kind) for name, d in diff.detailedDiff.items()} == {
-        "triggers": "UPDATE_REPLACE"
-    }
-    assert stack.up([profile, ("key", KEY, {**key, "triggers": {"rotation": 2}})]) == {
-        "key": "replace"
-    }
-    assert reveal(stack.state["key"].outputs["activationCode"]) != reveal(first["activationCode"])
-
-
-def test_refresh_reads_back_and_a_console_edit_shows_in_the_next_diff(
-    plugin: Plugin, simulator: Simulator
-) -> None:
-    stack = Stack(plugin)
-    stack.up([("web", PROFILE, WEB)])
-    simulator.state.update_profile(
-        1, int(stack.state["web"].id.rsplit("/", 1)[1]), {"description": "x"}
-    )
-
-    simulator.clear_requests()
-
-    stack.refresh()
-
-    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["GET"]
-    assert stack.state["web"].outputs["description"] == "x"
-    assert stack.preview([("web", PROFILE, WEB)]) == {"web": "update"}
-
-
 def test_a_look_up_finds_the_profile(plugin: Plugin) -> None:
-    stack = Stack(plugin)
-    stack.up([("web", PROFILE, WEB)])
+    web = plugin.made(PROFILE, "web", WEB)
 
     found = plugin.invoke("illumio:index:findPairingProfiles", {"name": "web", "exactName": True})
-    one = plugin.invoke("illumio:index:getPairingProfile", {"href": stack.state["web"].id})
+    one = plugin.invoke("illumio:index:getPairingProfile", {"href": web.id})
 
-    assert [p["href"] for p in found["profiles"]] == [stack.state["web"].id]
+    assert [p["href"] for p in found["profiles"]] == [web.id]
     assert (one["name"], one["keyLifespan"]) == ("web", 3600)
     with pytest.raises(grpc.RpcError) as caught:
         plugin.invoke("illumio:index:getPairingProfile", {"href": "/orgs/1/labels/1"})
@@ -207,19 +108,6 @@ def test_a_look_up_finds_the_profile(plugin: Plugin) -> None:
         "Invoke illumio:index:getPairingProfile: href: must be a profile href like "
         "\"/orgs/1/pairing_profiles/7\", not '/orgs/1/labels/1'"
     )
-
-
-def test_delete_is_one_request_and_destroy_empties_the_stack(
-    plugin: Plugin, simulator: Simulator
-) -> None:
-    stack = Stack(plugin)
-    stack.up([("web", PROFILE, WEB)])
-    simulator.clear_requests()
-
-    stack.destroy()
-
-    assert [r.split(" ")[0] for r in requests_of(simulator)] == ["DELETE"]
-    assert stack.state == {}
 
 
 def test_bad_input_is_named_in_camel_case_with_the_allowed_values(plugin: Plugin) -> None:
@@ -248,7 +136,7 @@ def test_a_pce_error_reaches_the_engine_as_one_message(
     with pytest.raises(grpc.RpcError) as caught:
         plugin.create(PROFILE, "web", checked)
     details = caught.value.details()
-    assert "already exists" in details and "set adoptExisting=True" in details
+    assert "already exists" in details and "Set adoptExisting=True" in details
     assert "Traceback" not in details and len(details.splitlines()) == 1
 
 
@@ -299,3 +187,25 @@ def test_it_serves_many_calls_at_once_where_the_dynamic_server_runs_four(
 
     assert len({id_ for id_, _ in made}) == count
     assert elapsed < count / 4 * latency, f"{elapsed:.2f} s: calls were not served at once"
+
+
+def test_a_key_due_for_renewal_names_why_in_its_detailed_diff(plugin: Plugin) -> None:
+    """Expired: ``expiresAt`` replaces; within ``renewBefore`` of expiry: ``renewBefore``."""
+    web = plugin.made(PROFILE, "web", WEB)
+    old = plugin.made(KEY, "key", {"pairingProfileHref": web.id, "profileKeyLifespan": 3600})
+    soon = (datetime.now(UTC) + timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    expired = plugin.diff(
+        KEY, "key", old.id, {**old.outputs, "expiresAt": "2000-01-01T00:00:00Z"}, old.inputs
+    )
+    renewing = plugin.diff(
+        KEY, "key", old.id, {**old.outputs, "expiresAt": soon}, {**old.inputs, "renewBefore": 600}
+    )
+
+    assert {name: KIND(d.kind) for name, d in expired.detailedDiff.items()} == {
+        "expiresAt": "UPDATE_REPLACE"
+    }
+    assert list(expired.replaces) == ["expiresAt"]
+    assert {name: KIND(d.kind) for name, d in renewing.detailedDiff.items()} == {
+        "renewBefore": "UPDATE_REPLACE"
+    }

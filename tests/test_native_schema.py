@@ -61,7 +61,14 @@ def test_secrets_defaults_enums_and_replacements() -> None:
     schema = package_schema()
     key = schema["resources"][KEY_TOKEN]["properties"]
     secret = sorted(name for name, spec in key.items() if spec.get("secret"))
-    assert secret == ["activationCode", "cloudInit", "linuxPairingScript", "windowsPairingScript"]
+    assert secret == [
+        "activationCode",
+        "activationCodes",
+        "cloudInit",
+        "linuxPairingScript",
+        "windowsPairingScript",
+        "windowsUserData",
+    ]
     profile = schema["resources"][PROFILE_TOKEN]["inputProperties"]
     assert profile["enforcementMode"]["default"] == "visibility_only"
     assert profile["keyLifespan"]["default"] == "unlimited"
@@ -90,3 +97,19 @@ def test_config_variables_are_the_settings_keys() -> None:
 @pytest.mark.parametrize("token", ["getPairingProfile", "findPairingProfiles", "findLabels"])
 def test_the_look_ups_are_functions(token: str) -> None:
     assert f"illumio:index:{token}" in package_schema()["functions"]
+
+
+def test_the_keys_new_inputs_and_the_profiles_optional_ones() -> None:
+    """token_count, renew_before (seconds or "12h"), script_api_version with their defaults;
+    venType, logTraffic and logTrafficLock optional, with no default (unset: not sent)."""
+    resources = package_schema()["resources"]
+    key = resources[KEY_TOKEN]["inputProperties"]
+    assert (key["tokenCount"]["type"], key["tokenCount"]["default"]) == ("integer", 1)
+    assert key["renewBefore"]["oneOf"] == [{"type": "integer"}, {"type": "string"}]
+    assert "default" not in key["renewBefore"]
+    assert key["scriptApiVersion"]["default"] == "v18"
+    assert resources[KEY_TOKEN]["properties"]["activationCodes"]["items"] == {"type": "string"}
+    profile = resources[PROFILE_TOKEN]
+    for name in ("venType", "logTraffic", "logTrafficLock"):
+        assert "default" not in profile["inputProperties"][name]
+        assert name not in profile["requiredInputs"] and name not in profile["required"]

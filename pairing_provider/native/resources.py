@@ -15,16 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pairing_provider.declaration import Declaration
+from pairing_provider.declaration import Declaration, literal_values
 from pairing_provider.errors import IllumioError
 from pairing_provider.key import PairingKeyProvider, changed_inputs
-from pairing_provider.models import KEY, PROFILE, changed_fields
+from pairing_provider.models import KEY, PROFILE, VenType, changed_fields
 from pairing_provider.native.names import KEY_TOKEN, PROFILE_TOKEN
 from pairing_provider.native.schema import KEY_IMPORT_NOTE
 from pairing_provider.profile import ADOPT_EXISTING, PairingProfileProvider
 from pairing_provider.provider_base import IllumioResourceProvider
 
 Kind = Literal["UPDATE", "UPDATE_REPLACE"]
+# Asked first on import: the PCE's own default (docs/pce-api.md), so most imports cost 1 listing.
+FIRST_VEN_TYPE = literal_values(VenType)[0]
 
 
 @dataclass(frozen=True)
@@ -106,19 +108,22 @@ class ProfileResource(NativeResource):
 
     def _import(self, id_: str) -> Read:
         """``pulumi import``: the GET, then the ``ven_type`` listings (at most 3), so the
-        program the CLI writes from these inputs previews with no change."""
+        program the CLI writes from these inputs previews with no change. Inputs are what a
+        program would write: no ``adopt_existing`` (this provider's own flag, at its default)
+        and no ``log_traffic``/``log_traffic_lock`` (sent only when set; the read leaves them
+        out); ``ven_type`` only when a listing named it (no guess of a default)."""
         provider = self.provider
         assert isinstance(provider, PairingProfileProvider)
         with provider.client.operation():
             read = super().read(id_, {}, {})
             outputs = read.outputs
-            default = PROFILE.args.model_fields["ven_type"].default
-            ven_type = provider.ven_type_of(outputs, expected=default, name=outputs["name"])
-        outputs["ven_type"] = ven_type
-        # adoptExisting is this provider's own flag, at its default: no line in the code
-        # `pulumi import` writes.
-        inputs = {**(read.inputs or {}), "ven_type": ven_type}
+            ven_type = provider.listed_ven_type(
+                outputs, expected=FIRST_VEN_TYPE, name=outputs["name"]
+            )
+        inputs = {**(read.inputs or {})}
         inputs.pop(ADOPT_EXISTING, None)
+        if ven_type is not None:
+            outputs["ven_type"] = inputs["ven_type"] = ven_type
         return Read(read.id, outputs, inputs)
 
 

@@ -17,8 +17,9 @@ from functools import cache
 from importlib import metadata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, BeforeValidator, SecretStr
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from pairing_provider import lookups
 from pairing_provider.config import CONFIG_NAMESPACE, SOURCES, Settings
@@ -97,7 +98,7 @@ def _enum_name(value: str) -> str:
 
 def _property(types_: Types, name: str, info: FieldInfo, *, is_input: bool) -> dict[str, Any]:
     facts = facts_of(info)
-    spec = {**types_.spec(info.annotation, name), "description": facts.description}
+    spec = {**types_.spec(_accepted(info, is_input), name), "description": facts.description}
     if facts.secret:
         spec["secret"] = True
     if is_input and (facts.replace_on_change or facts.create_only):
@@ -106,6 +107,19 @@ def _property(types_: Types, name: str, info: FieldInfo, *, is_input: bool) -> d
     if is_input and isinstance(default, str | bool | int | float):
         spec["default"] = default
     return spec
+
+
+def _accepted(info: FieldInfo, is_input: bool) -> Any:
+    """The type a program may give: a validator's declared input type (``renew_before``
+    takes seconds or ``"12h"``) where it has one, else the field's own."""
+    if is_input:
+        for item in info.metadata:
+            if isinstance(item, BeforeValidator) and item.json_schema_input_type not in (
+                Any,
+                PydanticUndefined,
+            ):
+                return item.json_schema_input_type
+    return info.annotation
 
 
 def _is_optional(info: FieldInfo) -> bool:

@@ -49,6 +49,15 @@ class Diffed:
     changes: bool | None  # None: DIFF_UNKNOWN, the engine compares the inputs itself
     replaces: list[str]
     delete_before_replace: bool
+    # The provider's detailed diff (property -> PropertyDiff kind name such as
+    # "UPDATE_REPLACE"), or None when it sent none (the dynamic server never does).
+    detailed: dict[str, str] | None = None
+
+    @property
+    def replace(self) -> bool:
+        """``DiffResult.Replace``: a replace kind in the detailed diff, or a replaced key."""
+        kinds = (self.detailed or {}).values()
+        return bool(self.replaces) or any(kind.endswith("_REPLACE") for kind in kinds)
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,12 @@ class ReadAnswer:
 
 
 class ProviderChannel(Protocol):
-    """The provider calls the engine makes, with bags as the state holds them."""
+    """The provider calls the engine makes, with bags as the state holds them.
+
+    ``supports_preview``: the provider answered Configure with ``supportsPreview``, so a
+    preview calls its Create and Update with ``preview=True`` (else no call at all)."""
+
+    supports_preview: bool
 
     def check(self, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked: ...
 
@@ -67,14 +81,23 @@ class ProviderChannel(Protocol):
         self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
     ) -> Diffed: ...
 
-    def create(self, urn: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]: ...
+    def create(
+        self, urn: str, inputs: dict[str, Any], *, preview: bool = False
+    ) -> tuple[str, dict[str, Any]]: ...
 
     def read(
         self, urn: str, id_: str, props: dict[str, Any], inputs: dict[str, Any]
     ) -> ReadAnswer: ...
 
     def update(
-        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
+        self,
+        urn: str,
+        id_: str,
+        olds: dict[str, Any],
+        news: dict[str, Any],
+        old_inputs: Bag,
+        *,
+        preview: bool = False,
     ) -> dict[str, Any]: ...
 
     def delete(self, urn: str, id_: str, props: dict[str, Any], old_inputs: Bag) -> None: ...
@@ -106,6 +129,8 @@ class InProcessChannel:
     """The dynamic provider in this process, as ``python -m pulumi.dynamic`` would run it: one
     configured provider per pickled class (one provider process per run)."""
 
+    supports_preview = False  # the dynamic server announces no preview support
+
     def __init__(self, config: dict[str, str], project: str) -> None:
         self._config = ConfigureRequest(Config(dict(config), project))
         self._providers: dict[str, ResourceProvider] = {}
@@ -136,7 +161,9 @@ class InProcessChannel:
         replaces = list(result.replaces or [])
         return Diffed(result.changes, replaces, bool(result.delete_before_replace))
 
-    def create(self, urn: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def create(
+        self, urn: str, inputs: dict[str, Any], *, preview: bool = False
+    ) -> tuple[str, dict[str, Any]]:
         created = self._provider(inputs).create(over_grpc(inputs))
         return created.id, self._with_provider(created.outs, inputs)
 
@@ -148,7 +175,14 @@ class InProcessChannel:
         return ReadAnswer(result.id or "", self._with_provider(result.outs, props), new_inputs)
 
     def update(
-        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
+        self,
+        urn: str,
+        id_: str,
+        olds: dict[str, Any],
+        news: dict[str, Any],
+        old_inputs: Bag,
+        *,
+        preview: bool = False,
     ) -> dict[str, Any]:
         updated = self._provider(news).update(id_, over_grpc(olds), over_grpc(news))
         return self._with_provider(updated.outs, news)
@@ -182,16 +216,17 @@ class GrpcChannel:
         self._timeout = call_timeout
         if owned:
             process.start()
-        secrets = set(secret_keys)
+        configured = self._call("Configure", self.configure_request(config, set(secret_keys)))
+        self.supports_preview = bool(configured.supportsPreview)
+
+    def configure_request(self, config: dict[str, str], secrets: set[str]) -> Any:
+        """What the engine sends the dynamic provider: the whole stack config."""
         args = {k: {**SECRET, "value": v} if k in secrets else v for k, v in config.items()}
-        self._call(
-            "Configure",
-            provider_pb2.ConfigureRequest(
-                variables={f"pulumi-python:config:{k}": v for k, v in config.items()},
-                args=to_grpc(args),
-                acceptSecrets=True,
-                acceptResources=True,
-            ),
+        return provider_pb2.ConfigureRequest(
+            variables={f"pulumi-python:config:{k}": v for k, v in config.items()},
+            args=to_grpc(args),
+            acceptSecrets=True,
+            acceptResources=True,
         )
 
     def _call(self, method: str, request: Any) -> Any:
@@ -230,10 +265,23 @@ class GrpcChannel:
             provider_pb2.DiffResponse.DIFF_SOME: True,
             provider_pb2.DiffResponse.DIFF_NONE: False,
         }.get(response.changes)
-        return Diffed(changes, list(response.replaces), response.deleteBeforeReplace)
+        detailed = {
+            name: provider_pb2.PropertyDiff.Kind.Name(item.kind)
+            for name, item in response.detailedDiff.items()
+        }
+        return Diffed(
+            changes,
+            list(response.replaces),
+            response.deleteBeforeReplace,
+            detailed if response.hasDetailedDiff else None,
+        )
 
-    def create(self, urn: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        request = provider_pb2.CreateRequest(**self._names(urn), properties=to_grpc(inputs))
+    def create(
+        self, urn: str, inputs: dict[str, Any], *, preview: bool = False
+    ) -> tuple[str, dict[str, Any]]:
+        request = provider_pb2.CreateRequest(
+            **self._names(urn), properties=to_grpc(inputs), preview=preview
+        )
         response = self._call("Create", request)
         return response.id, from_grpc(response.properties)
 
@@ -246,7 +294,14 @@ class GrpcChannel:
         return ReadAnswer(response.id, from_grpc(response.properties), new_inputs)
 
     def update(
-        self, urn: str, id_: str, olds: dict[str, Any], news: dict[str, Any], old_inputs: Bag
+        self,
+        urn: str,
+        id_: str,
+        olds: dict[str, Any],
+        news: dict[str, Any],
+        old_inputs: Bag,
+        *,
+        preview: bool = False,
     ) -> dict[str, Any]:
         request = provider_pb2.UpdateRequest(
             **self._names(urn),
@@ -254,6 +309,7 @@ class GrpcChannel:
             olds=to_grpc(olds),
             news=to_grpc(news),
             old_inputs=to_grpc(old_inputs),
+            preview=preview,
         )
         return from_grpc(self._call("Update", request).properties)
 

@@ -91,12 +91,15 @@ class Deployment:
         old = self._old(urn, options)
         news, secret_inputs = unwrap_secrets(from_grpc(request.object))
         secret = frozenset(request.additionalSecretOutputs) | secret_inputs
-        refuse_import(request, options, PROVIDER_KEY in news)
         if old is not None:
             news = without_ignored_changes(news, old.raw_inputs, options.ignore_changes)
         provider = self.channels.for_resource(request.type, news)
+        if options.import_id and (provider is None or PROVIDER_KEY in news):
+            refuse_import(request, options, PROVIDER_KEY in news)
         if provider is None:
             return self._echo(urn, request, news, secret, old, options)
+        if old is None and options.import_id:
+            return self._import(urn, request, provider, news, secret, options)
         checked = self._check(provider, urn, request, old.raw_inputs if old else {}, news)
         if old is None:
             return self._create(urn, request, provider, checked, secret, options)
@@ -106,7 +109,7 @@ class Deployment:
         else:  # DIFF_UNKNOWN: the engine diffs the inputs itself (diffResource)
             ignored = without_ignored_changes(checked, old.raw_inputs, options.ignore_changes)
             changed = ignored != old.raw_inputs
-        if old.pending_replacement or (changed and diff.replaces):
+        if old.pending_replacement or (changed and diff.replace):
             return self._replace(urn, request, provider, old, diff, news, secret, options)
         if not changed:
             return self._keep(urn, request, old, options)
@@ -151,9 +154,13 @@ class Deployment:
         replaces: list[str] | None = None,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
         self._step(request, op, replaces)
-        if self.preview:
+        if self.preview and not provider.supports_preview:
             return "", checked, secret
-        id_, outputs = self._apply_create(urn, request, provider, checked)
+        if self.preview:  # the provider's own preview: outputs it knows, the id not yet
+            outputs, secret = _plain(provider.create(urn, checked, preview=True)[1], secret)
+            return "", outputs, secret
+        id_, created = self._apply_create(urn, request, provider, checked)
+        outputs, secret = _plain(created, secret)
         self._save(urn, request, id_, checked, outputs, secret, options)
         return id_, outputs, secret
 
@@ -190,9 +197,14 @@ class Deployment:
         options: Options,
     ) -> tuple[str, dict[str, Any], frozenset[str]]:
         self._step(request, "update")
-        if self.preview:
+        if self.preview and not provider.supports_preview:
             return old.id, checked, secret
-        outputs = provider.update(urn, old.id, old.raw_outputs, checked, old.raw_inputs)
+        updated = provider.update(
+            urn, old.id, old.raw_outputs, checked, old.raw_inputs, preview=self.preview
+        )
+        outputs, secret = _plain(updated, secret)
+        if self.preview:
+            return old.id, outputs, secret
         self._save(urn, request, old.id, checked, outputs, secret, options)
         return old.id, outputs, secret
 
@@ -225,6 +237,43 @@ class Deployment:
             urn, request, provider, checked, secret, options, "replace", diff.replaces
         )
 
+    def _import(
+        self,
+        urn: str,
+        request: Any,
+        provider: ProviderChannel,
+        news: dict[str, Any],
+        secret: frozenset[str],
+        options: Options,
+    ) -> tuple[str, dict[str, Any], frozenset[str]]:
+        """``ImportStep.Apply`` for ``import_=``: Read(id) alone; Check(olds = the read inputs,
+        news = the program's); Diff(the read outputs, the checked inputs). A change fails the
+        up ("inputs to import do not match the existing resource"; a preview only warns)."""
+        self._step(request, "import")
+        read = provider.read(urn, options.import_id, {}, {})
+        if not read.id or not read.outputs:
+            raise StackError(
+                f"{request.type} {request.name!r}: resource '{options.import_id}' does not exist"
+            )
+        if read.inputs is None:
+            raise StackError(
+                f"{request.type} {request.name!r}: the provider does not support importing"
+            )
+        outputs, secret = _plain(read.outputs, secret)
+        read_inputs = unwrap_secrets(read.inputs)[0]
+        checked = self._check(provider, urn, request, read_inputs, news)
+        diff = provider.diff(urn, read.id, outputs, checked, read_inputs)
+        changed = checked != read_inputs if diff.changes is None else diff.changes
+        if changed and not self.preview:
+            named = ", ".join(diff.detailed or diff.replaces)
+            raise StackError(
+                f"{request.type} {request.name!r}: inputs to import do not match "
+                f"the existing resource ({named})"
+            )
+        if not self.preview:
+            self._save(urn, request, read.id, checked, outputs, secret, options)
+        return read.id, outputs, secret
+
     def _delete_before_replace(self, root: ResourceState) -> None:
         """Delete the dependents that would be replaced (reverse order), then the old itself;
         each is kept in the state marked pending replacement once its Delete succeeded."""
@@ -251,7 +300,7 @@ class Deployment:
             made_unknown = {name: SdkUnknown() for name in hit}  # type: ignore[no-untyped-call]
             unknown = {**state.raw_inputs, **made_unknown}
             diff = provider.diff(state.urn, state.id, state.raw_outputs, unknown, state.raw_inputs)
-            if diff.replaces:
+            if diff.replace:
                 replaced.add(state.urn)
                 found.append(state)
         return found
@@ -300,8 +349,8 @@ class Deployment:
         # As the engine: the resource keeps the id asked for, even when the answer has none
         # (it fails a get only when outputs are absent, and the dynamic server always adds
         # __provider), so a get of a missing object gets no other outputs.
-        outputs = provider.read(urn, request.id, props, props).outputs
         secret = frozenset(request.additionalSecretOutputs)
+        outputs, secret = _plain(provider.read(urn, request.id, props, props).outputs, secret)
         self._step(request, "read")
         self._save(urn, request, request.id, props, outputs, secret, None, external=True)
         return outputs, secret
@@ -373,13 +422,15 @@ class Deployment:
             if not result.id:
                 self.steps.append(Step(old.name, old.type, "delete"))
                 continue
-            outputs = result.outputs
+            outputs, secret = _plain(result.outputs, old.secret_outputs)
             inputs = old.raw_inputs if result.inputs is None else result.inputs
             # For display only, the inverse of an up's diff: the refreshed state as the olds.
             provider.diff(urn, result.id, outputs, old.raw_inputs, inputs)
             same = outputs == old.raw_outputs and inputs == old.raw_inputs
             self.steps.append(Step(old.name, old.type, "same" if same else "update"))
-            self.state[urn] = replace(old, id=result.id, raw_inputs=inputs, raw_outputs=outputs)
+            self.state[urn] = replace(
+                old, id=result.id, raw_inputs=inputs, raw_outputs=outputs, secret_outputs=secret
+            )
 
     def final_state(self, completed: bool) -> dict[str, ResourceState]:
         """The state a stack keeps: after a preview the prior one; after a failed ``up`` the
@@ -390,3 +441,13 @@ class Deployment:
             return dict(self.state)
         merged = {**self.prior, **self.state}
         return {urn: state for urn, state in merged.items() if urn not in self.deleted}
+
+
+def _plain(
+    outputs: dict[str, Any], secret: frozenset[str]
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """Outputs without secret markers, and ``secret`` with the names that held one: a provider
+    that accepts secrets (the native plugin) marks its secret outputs itself, and the engine
+    keeps them secret; the dynamic server marks none."""
+    plain, marked = unwrap_secrets(outputs)
+    return plain, secret | marked

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -38,11 +38,14 @@ class DynamicProviderProcess:
         start_timeout: float = 30.0,
         pythonpath: Iterable[str | os.PathLike[str]] = (),
         record_requests: bool = False,
+        command: Sequence[str] | None = None,
     ) -> None:
         """Configure, but do not start, the child: in ``cwd`` (default: this directory), with
         ``env`` over ``os.environ`` and ``pythonpath`` in front of ``PYTHONPATH`` (where
         provider classes pickled by reference must import from). ``record_requests`` keeps
-        every request :meth:`call` sends in :attr:`requests`."""
+        every request :meth:`call` sends in :attr:`requests`. ``command`` starts another
+        plugin speaking the same protocol (default: ``python -u -m pulumi.dynamic``)."""
+        self.command = list(command or [sys.executable, "-u", "-m", "pulumi.dynamic"])
         self.cwd = Path(cwd) if cwd is not None else Path.cwd()
         self.start_timeout = start_timeout
         self.port: int | None = None
@@ -79,7 +82,7 @@ class DynamicProviderProcess:
         try:
             # ``-u`` as in the real plugin shim: the server writes the port without flushing.
             self._proc = subprocess.Popen(
-                [sys.executable, "-u", "-m", "pulumi.dynamic"],
+                self.command,
                 cwd=self.cwd,
                 env=self._env,
                 stdin=subprocess.DEVNULL,
@@ -95,7 +98,7 @@ class DynamicProviderProcess:
         try:
             if not self._port_ready.wait(self.start_timeout) or self.port is None:
                 raise RuntimeError(
-                    "python -m pulumi.dynamic did not print a port "
+                    f"{' '.join(self.command)} did not print a port "
                     f"(exit code {self._proc.poll()}); stderr:\n{self.stderr_text()}"
                 )
             self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
