@@ -71,9 +71,9 @@ def up_then_destroy(pce: SimulatorProcess, spec: PacingScale, budget_dir: str) -
     with provider(pce, spec, budget_dir) as engine:
         destroy_seconds = timed(lambda: destroy(engine, pairs))[1]
     log = pce.requests()
-    statuses = [entry["status"] for entry in log]
-    expect(statuses.count(204) == spec.profiles, "every profile deleted")
-    refused = statuses.count(429)
+    deleted = [e for e in log if e["method"] == "DELETE" and e["status"] == 204]
+    expect(len(deleted) == spec.profiles, "every profile deleted")
+    refused = [entry["status"] for entry in log].count(429)
     return Outcome(len(up_log), len(log) - len(up_log), refused, up_seconds + destroy_seconds)
 
 
@@ -106,7 +106,8 @@ def handover_section(spec: PacingScale, handed: Outcome, alone: Outcome) -> Sect
         notes=[
             f"The provider's budget: {budget} requests per {window:g} s "
             f"({budget / spec.pce_limit:.0%} of the PCE's), {IN_FLIGHT} calls in flight. "
-            f"Floor of requests: up {2 * n} (a profile POST and a key POST a pair), destroy {n} "
+            f"Floor of requests: up {3 * n} (a profile's POST and PUT and a key POST a pair), "
+            f"destroy {n} "
             "(a profile DELETE each; a key has nothing to delete). Seconds: both commands' "
             "calls, without the processes' start-up; floor: the requests the PCE answered at "
             "its own limit's steady rate.",

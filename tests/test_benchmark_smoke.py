@@ -135,12 +135,12 @@ def check_throughput_refresh_footprint_and_pacing_rows(report: Report) -> None:
 @pytest.mark.benchmark
 def test_native_speed_smoke_run() -> None:
     """The native face's speed benchmark at its smallest scale: every row measured, both faces
-    send exactly one request per resource (a profile's POST, its wired key's POST)."""
+    send exactly their budget: a profile's POST and PUT, its wired key's POST."""
     from benchmarks.native import SMOKE, report
 
     rows, text = report(SMOKE)
 
-    assert [row.requests for row in rows] == [2 * SMOKE.pairs, 2 * SMOKE.pairs, 0]
+    assert [row.requests for row in rows] == [3 * SMOKE.pairs, 3 * SMOKE.pairs, 0]
     assert all(row.seconds > 0 and row.cpu_ms_per_resource > 0 for row in rows)
     assert "native plugin" in text and "dynamic face" in text and "no-op native" in text
 
@@ -153,11 +153,12 @@ def check_up_cost_simulator_scale_and_handover_rows(report: Report) -> None:
         "POST",
         "GET by href",
     ]
-    # Request counts are exact: up 2 a pair, destroy 1 a pair; the hand-over leaves no 429.
+    # Request counts are exact; the hand-over leaves no 429.
     handed, alone = report.table("handover").rows
     pairs = SMOKE.handover.profiles
-    assert (handed["up requests"], handed["destroy requests"]) == (2 * pairs, pairs)
+    # up: a profile POST and PUT and a key POST per pair; destroy: a DELETE per profile
+    assert (handed["up requests"], handed["destroy requests"]) == (3 * pairs, pairs)
     assert handed["429s from the PCE"] == 0
     assert (
-        alone["up requests"] + alone["destroy requests"] == 3 * pairs + alone["429s from the PCE"]
+        alone["up requests"] + alone["destroy requests"] == 4 * pairs + alone["429s from the PCE"]
     )
