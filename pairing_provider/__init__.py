@@ -1,4 +1,4 @@
-"""Illumio PCE pairing profiles and pairing keys as Pulumi resources (a dynamic provider).
+"""Illumio PCE pairing profiles, pairing keys and labels as Pulumi resources (a dynamic provider).
 
 The names below are loaded on first use (PEP 562), so ``import pairing_provider`` stays cheap:
 the simulator and the migration tool do not pay for the Pulumi SDK, and a program pays only

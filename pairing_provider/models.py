@@ -1,8 +1,9 @@
-"""The two resources, each declared once: its inputs, its outputs, and the facts of each field.
+"""The resources, each declared once: its inputs, its outputs, and the facts of each field.
 
 ``PairingProfileArgs`` is what a program manages: every writable field, with the names and
 defaults of the Terraform ``illumio-core_pairing_profile`` resource. ``PairingProfileState``
-adds what the PCE reports. ``PairingKeyArgs`` / ``PairingKeyState`` do the same for a key.
+adds what the PCE reports. ``PairingKeyArgs`` / ``PairingKeyState`` do the same for a key, and
+``LabelArgs`` / ``LabelState`` for a label (``illumio-core_label``).
 Check, diff, the secret-output list, the outputs and the README tables all derive from these
 (see ``declaration.py``); adding a field means adding it here, and nowhere else in the
 provider.

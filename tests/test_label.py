@@ -6,6 +6,7 @@ the errors raised. The PCE facts they rest on are in docs/pce-api.md, "Labels".
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -129,3 +130,15 @@ def test_the_label_cache_follows_labels_this_process_writes(client: PCEClient) -
     assert client.labels.find("env", "stage") == changed
     client.delete_label(made["href"])
     assert client.labels.find("env", "stage") is None
+
+
+def test_state_names_the_label_provider_by_its_class_path_and_type_token(pce: PCE) -> None:
+    """The class path pickled into state is a promise (tests/test_state_compatibility.py):
+    ``pairing_provider.label.LabelProvider``, with no setting inside."""
+    up = pce.stack(lambda: Label("env", key="env", value="prod")).up()
+    state = up.resource("env")
+    assert state.type == "pulumi-python:dynamic/illumio:Label"
+    pickled = base64.b64decode(state.raw_outputs["__provider"])
+    assert b"pairing_provider.label" in pickled and b"LabelProvider" in pickled
+    secret = pce.stack_config["illumio:apiKeySecret"]
+    assert secret.encode() not in pickled and len(pickled) < 80
