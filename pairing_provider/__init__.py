@@ -1,4 +1,4 @@
-"""Illumio PCE pairing profiles and pairing keys as Pulumi resources (a dynamic provider).
+"""Illumio PCE pairing profiles, pairing keys and labels as Pulumi resources (a dynamic provider).
 
 The names below are loaded on first use (PEP 562), so ``import pairing_provider`` stays cheap:
 the simulator and the migration tool do not pay for the Pulumi SDK, and a program pays only
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         InvalidHrefError,
         InvalidInputError,
         JobFailedError,
+        LabelError,
         LookupFailedError,
         MigrationError,
         NotAcceptableError,
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
         UnexpectedResponseError,
     )
     from pairing_provider.key import PairingKey, PairingKeyProvider
+    from pairing_provider.label import Label, LabelProvider
     from pairing_provider.lookups import (
-        Label,
         find_label,
         find_label_output,
         find_labels,
@@ -63,6 +64,7 @@ _EXPORTS = {
     "InvalidHrefError": "pairing_provider.errors",
     "InvalidInputError": "pairing_provider.errors",
     "JobFailedError": "pairing_provider.errors",
+    "LabelError": "pairing_provider.errors",
     "LookupFailedError": "pairing_provider.errors",
     "MigrationError": "pairing_provider.errors",
     "OperationTimeoutError": "pairing_provider.errors",
@@ -80,7 +82,8 @@ _EXPORTS = {
     "PairingProfile": "pairing_provider.profile",
     "PairingProfileProvider": "pairing_provider.profile",
     "PairingProfileData": "pairing_provider.models",
-    "Label": "pairing_provider.lookups",
+    "Label": "pairing_provider.label",
+    "LabelProvider": "pairing_provider.label",
     "find_label": "pairing_provider.lookups",
     "find_label_output": "pairing_provider.lookups",
     "find_labels": "pairing_provider.lookups",
@@ -100,6 +103,8 @@ __all__ = [
     "InvalidInputError",
     "JobFailedError",
     "Label",
+    "LabelError",
+    "LabelProvider",
     "LookupFailedError",
     "MigrationError",
     "NotAcceptableError",

@@ -38,7 +38,7 @@ from pairing_provider.errors import (
     UnexpectedResponseError,
     error_class_for,
 )
-from pairing_provider.hrefs import DATAFILE_HREF, JOB_HREF, PROFILE_HREF, href_problem
+from pairing_provider.hrefs import DATAFILE_HREF, JOB_HREF, LABEL_HREF, PROFILE_HREF, href_problem
 from pairing_provider.labels import LabelDirectory
 from pairing_provider.pacing import NoRoomBeforeDeadline, RequestPacer, pacer_for, reset_pacers
 
@@ -747,6 +747,31 @@ class PCEClient:
 
     def get_label(self, href: str) -> dict[str, Any]:
         return self._object_at(href)
+
+    def create_label(
+        self, body: Mapping[str, Any], *, find_created: FindCreated | None = None
+    ) -> dict[str, Any]:
+        path = f"{self.org_href}/labels"
+        created = self.create(path, body, find_created=find_created)
+        if href_problem(LABEL_HREF, created.get("href"), "", self.settings.org_id) is not None:
+            raise UnexpectedResponseError(
+                status=0, method="POST", path=path, detail="the created label has no valid href"
+            )
+        self.labels.wrote(created)
+        return created
+
+    def update_label(self, href: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT (a partial update), then the label as it now is."""
+        self.request("PUT", href, json_body=body)
+        label = self._object_at(href)
+        self.labels.wrote(label)
+        return label
+
+    def delete_label(self, href: str) -> None:
+        try:
+            self.request("DELETE", href)
+        finally:
+            self.labels.deleted(href)
 
 
 def _kind(value: Any) -> str:

@@ -155,6 +155,11 @@ class PairingKeyLimitError(PairingKeyError):
     pairing keys is reached."""
 
 
+class LabelError(PCEError):
+    """Creating or adopting a label failed for a reason the program can fix (the key and
+    value are another label's)."""
+
+
 def restate(error: PCEError, cls: type[PCEError], detail: str) -> PCEError:
     """``error`` as ``cls``, with ``detail`` added: the same request, status and PCE tokens."""
     return cls(

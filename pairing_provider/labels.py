@@ -4,7 +4,8 @@ A program may name labels as ``{"key": "env", "value": "prod"}``; check turns th
 so that previews show real hrefs. Resolving many resources' labels costs one collection GET,
 not one request per label: the listing is kept for a short, bounded time, and listed again
 once when a pair is missing from it (a label created since). Each client (``client.labels``)
-has one directory.
+has one directory, told of every label this process writes (``Label`` resources), so a
+profile of the same run finds a label made a moment before, and not one deleted.
 """
 
 from __future__ import annotations
@@ -73,3 +74,17 @@ class LabelDirectory:
                 self._relist()
                 label = self._index.get((key, value))
             return label
+
+    def wrote(self, label: Mapping[str, Any]) -> None:
+        """A label this process created or changed, as the PCE now has it."""
+        with self._lock:
+            self._drop(str(label.get("href")))
+            if self._listed_at is not None:
+                self._index[(str(label.get("key")), str(label.get("value")))] = dict(label)
+
+    def deleted(self, href: str) -> None:
+        with self._lock:
+            self._drop(href)
+
+    def _drop(self, href: str) -> None:
+        self._index = {pair: item for pair, item in self._index.items() if item["href"] != href}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pulumi
@@ -13,6 +11,7 @@ import yaml
 
 from conftest import issued_codes, kit_stack
 from pairing_provider.client import PCEClient
+from pairing_provider.errors import LabelError
 from pairing_provider.key import SECRET_OUTPUTS
 from pairing_provider.simulator import Simulator
 from pairing_provider.testing import UNKNOWN, RunResult, Secret, Stack
@@ -32,15 +31,8 @@ ENVIRONMENTS = {
 }
 
 
-def load_seed_labels() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("seed_labels", FLEET / "seed_labels.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-seed_labels = load_seed_labels()
+LABELS = {"app-storefront": ("app", "storefront"), "env-prod": ("env", "prod")}
+LABELS["env-staging"] = ("env", "staging")
 
 
 def fleet_up(simulator: Simulator, **config: str) -> RunResult:
@@ -59,18 +51,12 @@ def shown(value: Any) -> Any:
     return value.value if isinstance(value, Secret) else value
 
 
-def seed(client: PCEClient) -> dict[tuple[str, str], str]:
-    """The fleet's labels in the simulator, created by the example's own seeding code."""
-    seed_labels.seed(client)
-    return {(label["key"], label["value"]): label["href"] for label in client.list_labels()}
-
-
 def test_fleet_exports_profiles_secret_codes_and_cloud_init(
     client: PCEClient, simulator: Simulator
 ) -> None:
-    labels = seed(client)
     up = fleet_up(simulator, rotation="2026-11")
     exports = up.outputs
+    labels = {LABELS[name]: up.resource(name).id for name in LABELS}
 
     assert set(exports) == {
         f"{env}_{name}"
@@ -113,15 +99,15 @@ def test_fleet_exports_profiles_secret_codes_and_cloud_init(
         assert f"pair_script=pair.sh&profile_id={profile_id}" in command
         assert command.endswith(f"--management-server {server} --activation-code {code}")
 
-    # Every label the program uses is one seed_labels creates, and every seeded one is used.
+    # The stack made exactly the labels its profiles use.
     used = {label["href"] for p in client.list_pairing_profiles() for label in p["labels"]}
-    assert used == {labels[pair] for pair in seed_labels.FLEET_LABELS}
+    made = {(label["key"], label["value"]): label["href"] for label in client.list_labels()}
+    assert used == set(labels.values()) and made == labels
 
 
 def test_rotation_comes_from_stack_config_with_per_environment_override(
     client: PCEClient, simulator: Simulator
 ) -> None:
-    seed(client)
     config = {"rotation": "2026-11", "rotation-prod": "2026-11-leak"}
     up = fleet_up(simulator, **config)
 
@@ -134,24 +120,22 @@ def test_rotation_comes_from_stack_config_with_per_environment_override(
 
 
 def test_fleet_requires_a_rotation_value(client: PCEClient, simulator: Simulator) -> None:
-    seed(client)
     with pytest.raises(pulumi.ConfigMissingError, match=f"{PROJECT}:rotation"):
         fleet_up(simulator)
 
 
-def test_seed_labels_creates_only_the_missing_ones(client: PCEClient) -> None:
-    client.request("POST", "/orgs/1/labels", json_body={"key": "env", "value": "prod"})
-    client.request("POST", "/orgs/1/labels", json_body={"key": "env", "value": "production"})
+def test_fleet_adopts_labels_the_org_has_only_when_told(simulator: Simulator) -> None:
+    existing = simulator.state.create_label(1, {"key": "env", "value": "prod"})["href"]
+    stack = kit_stack(simulator, FLEET, project=PROJECT, config={"rotation": "2026-11"})
+    with pytest.raises(LabelError, match=f"already exists at {existing}"):
+        stack.up()
 
-    created = seed_labels.seed(client)
-
-    assert {(label["key"], label["value"]) for label in created} == {
-        ("env", "staging"),
-        ("app", "storefront"),
-    }
-    assert seed_labels.seed(client) == []  # idempotent: a second run creates nothing
-    pairs = [(label["key"], label["value"]) for label in client.list_labels()]
-    assert sorted(pairs) == sorted([*seed_labels.FLEET_LABELS, ("env", "production")])
+    stack.set_config("adopt-labels", "true")
+    up = stack.up()
+    assert up.resource("env-prod").id == existing  # taken into the stack, not made again
+    assert [label["href"] for label in simulator.state.label_store.matching({"value": "prod"})] == [
+        existing
+    ]
 
 
 def workflow() -> dict[Any, Any]:
@@ -193,7 +177,6 @@ def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
 ) -> None:
     """The example program run as `pulumi up` then `pulumi preview` would run it, with the real
     provider process behind it (the kit's engine over gRPC)."""
-    seed(client)
     stack = grpc_stack(engine, simulator, FLEET)
 
     def run(preview: bool, rotation: str) -> RunResult:
@@ -201,7 +184,7 @@ def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
         return stack.preview() if preview else stack.up()
 
     created = run(False, "2026-11")
-    names = ["prod", "staging", "prod-key", "staging-key"]
+    names = ["prod", "staging", "prod-key", "staging-key", *LABELS]
     # The SDK registers independent resources concurrently: compare by name, not by order.
     assert {s.name: s.op for s in created.steps} == dict.fromkeys(names, "create")
 
@@ -214,6 +197,7 @@ def test_fleet_through_the_engine_sequences_rotation_replaces_only_the_keys(
         "staging": "same",
         "prod-key": "replace",
         "staging-key": "replace",
+        **dict.fromkeys(LABELS, "same"),
     }
     # What `pulumi preview` shows for the exports: the hrefs known, the new codes not yet.
     assert rotated.outputs["prod_profile_href"] == stack.resource("prod").id
@@ -228,7 +212,6 @@ def test_fleet_preview_of_a_profile_edit_shows_its_key_unchanged(
     """The pull-request use: a description edit previews as a profile update and nothing
     else; the keys are not replaced (they are wired with pairing_profile=, whose id stays known
     in a preview). `up` then updates only the profiles."""
-    seed(client)
     original = (FLEET / "__main__.py").read_text(encoding="utf-8")
     edited = tmp_path / "__main__.py"
     edited.write_text(original.replace("console edits get reverted", "edits reverted"), "utf-8")
@@ -242,6 +225,7 @@ def test_fleet_preview_of_a_profile_edit_shows_its_key_unchanged(
     applied = stack.up()
 
     expected = {"prod": "update", "staging": "update", "prod-key": "same", "staging-key": "same"}
+    expected |= dict.fromkeys(LABELS, "same")
     assert {s.name: s.op for s in preview.steps} == expected
     assert {s.name: s.op for s in applied.steps} == expected
 

@@ -14,7 +14,6 @@ import shlex
 import subprocess
 import sys
 import tomllib
-from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,7 +24,9 @@ from hypothesis import strategies as st
 from conftest import stack_config
 from pairing_provider.client import PCEClient
 from pairing_provider.migrate import MigrationError, main, parse_state, plan_migration
+from pairing_provider.migrate.labels import LabelRef
 from pairing_provider.migrate.names import unique_names
+from pairing_provider.migrate.origin import requirement_from
 from pairing_provider.migrate.plan import KEYS_TYPE, PROFILE_TYPE, Migration
 from pairing_provider.migrate.render import (
     LINE_LENGTH,
@@ -33,7 +34,6 @@ from pairing_provider.migrate.render import (
     display_width,
     python_string,
     render_program,
-    requirement_for,
 )
 from pairing_provider.migrate.state import StateInstance, instance_address
 from pairing_provider.simulator import Simulator
@@ -120,7 +120,8 @@ def test_both_formats_yield_the_same_program() -> None:
     assert first[1] == second[1]
     assert [p.address for p in show.profiles] == PROFILE_ADDRESSES
     assert [k.address for k in show.keys] == KEY_ADDRESSES
-    assert show.addresses == [*PROFILE_ADDRESSES, *KEY_ADDRESSES]
+    assert [label.address for label in show.labels] == ["illumio-core_label.env"]
+    assert show.addresses == ["illumio-core_label.env", *PROFILE_ADDRESSES, *KEY_ADDRESSES]
 
 
 @pytest.mark.parametrize("name", FORMATS)
@@ -138,7 +139,11 @@ def test_instances_keep_module_count_and_for_each_keys(name: str) -> None:
 
 
 def test_attribute_mapping_follows_terraform_semantics() -> None:
-    decls = by_address(migrate(fixture("show.json")))
+    migration = migrate(fixture("show.json"))
+    decls = by_address(migration)
+    [env] = migration.labels
+    assert (env.address, env.href) == ("illumio-core_label.env", "/orgs/1/labels/1")
+    assert env.args == {"key": "env", "value": "prod"}  # Terraform's "" external data: unset
     web = decls["illumio-core_pairing_profile.web"]
     assert web.href == "/orgs/1/pairing_profiles/1"
     assert web.args == {
@@ -149,7 +154,9 @@ def test_attribute_mapping_follows_terraform_semantics() -> None:
         "visibility_level": "flow_full_detail",
         "allowed_uses_per_key": 5,  # Terraform's string "5"
         "key_lifespan": 86400,
-        "labels": ["/orgs/1/labels/1", "/orgs/1/labels/2"],  # its set of {href}, sorted
+        # its set of {href}, sorted: the migrated Label resource, then an href the state says
+        # nothing more of
+        "labels": [LabelRef("/orgs/1/labels/1", env), LabelRef("/orgs/1/labels/2")],
         "env_label_lock": False,
     }
     # "Default ()" and empty strings mean "not set"; other defaults (locks...) are left out, but
@@ -213,7 +220,7 @@ def test_a_sensitive_list_and_a_tainted_instance() -> None:
     migration = migrate(document)
     program = render_program(migration, "tf")
     assert 'labels=config.require_secret_object("web_labels"),' in program
-    assert "/orgs/1/labels/1" not in program
+    assert "/orgs/1/labels/2" not in program  # only the profile's (sensitive) list holds it
     assert "web_labels VALUE, where VALUE is the labels (as JSON) of" in program
     [tainted] = [f for f in migration.findings if "tainted" in f.reason]
     assert tainted.address == "illumio-core_pairing_profile.web"
@@ -225,7 +232,7 @@ def test_report_lists_what_was_not_carried_over(capsys: pytest.CaptureFixture[st
     assert out.startswith("# Illumio pairing profiles and keys migrated from Terraform")
     for expected in (
         "data.illumio-core_pairing_profile.lookup: a data source",
-        "illumio-core_label.env: only pairing profiles and pairing keys are migrated",
+        "illumio-core_pairing_profile.web: labels: /orgs/1/labels/2 is neither",
         "illumio-core_pairing_keys.web: activation_tokens: 2 activation code(s) not carried over",
         "illumio-core_pairing_keys.legacy: pairing_profile_href: its profile is not in this state",
         f"pulumi config set --secret {SECRET_KEY}",
@@ -524,7 +531,10 @@ BAD_INPUTS: dict[str, tuple[str | dict[str, Any] | list[Any], list[str]]] = {
                 r for r in fixture("terraform.tfstate")["resources"] if r["type"] == "null_resource"
             ]
         ),
-        ["no illumio-core_pairing_profile or illumio-core_pairing_keys resources"],
+        [
+            "no illumio-core_label, illumio-core_pairing_profile or illumio-core_pairing_keys "
+            "resources"
+        ],
     ),
     "empty state": ({"format_version": "1.0"}, ["nothing to migrate"]),
     "malformed": (tfstate_with(resources={"web": {}}), ["resources must be a JSON array"]),
@@ -697,11 +707,15 @@ def test_cli_writes_a_project_into_a_new_directory(cli: tuple[Path, dict[str, Cl
     assert "runtime:\n  name: python" in (out / "Pulumi.yaml").read_text()
     requirements = (out / "requirements.txt").read_text()
     assert "pulumi>=3.216,<4" in requirements
-    # Installable anywhere (a CI runner too): this release by name, never a local path.
-    assert f"pairing_provider=={metadata.version('pairing_provider')}\n" in requirements
-    assert "file:" not in requirements
+    # This venv installs the package from its checkout (editable): nothing another machine can
+    # install, so the file says so instead of naming a local path.
+    assert "\n# pairing_provider is not listed: this migration tool cannot name a source" in (
+        requirements
+    )
+    assert "file:" not in requirements and "--requirement SPEC" in requirements
     report = done.stderr.decode()
     assert "Not carried over (6):" in report and str(out / "__main__.py") in report
+    assert "requirements.txt: pairing_provider is not listed" in report
     program = (out / "__main__.py").read_text(encoding="utf-8")
     assert program == render_program(migrate(fixture("terraform.tfstate")), "terraform.tfstate")
 
@@ -730,12 +744,25 @@ def test_migration_never_loads_the_pulumi_sdk(cli: tuple[Path, dict[str, CliRun]
     assert done.stdout == b"[]\n"
 
 
-def test_requirement_is_a_tag_of_the_repository_or_an_index_release() -> None:
-    urls = ["Documentation, https://docs.example.com", "Repository, https://github.com/acme/pp/"]
-    assert (
-        requirement_for("0.2.0", urls) == "pairing_provider @ git+https://github.com/acme/pp@v0.2.0"
+def test_requirement_names_where_this_tool_was_installed_from() -> None:
+    """PEP 610 ``direct_url.json`` (docs/packaging.md): a VCS commit, a remote archive, no
+    record (an index), or a local path, which no other machine can install."""
+    vcs = {
+        "url": "https://github.com/acme/pp.git",
+        "vcs_info": {"vcs": "git", "commit_id": "4f2a9c1", "requested_revision": "v0.2.0"},
+    }
+    assert requirement_from("0.2.0", vcs).line == (
+        "pairing_provider @ git+https://github.com/acme/pp.git@4f2a9c1"
     )
-    assert requirement_for("0.2.0", urls[:1]) == "pairing_provider==0.2.0"
+    wheel = {"url": "https://files.example.com/pp-0.2.0-py3-none-any.whl", "archive_info": {}}
+    assert requirement_from("0.2.0", wheel).line == f"pairing_provider @ {wheel['url']}"
+    assert requirement_from("0.2.0", None).line == "pairing_provider==0.2.0"
+    for local in (
+        {"url": "file:///home/me/pp", "dir_info": {"editable": True}},
+        {"url": "file:///tmp/pp-0.2.0-py3-none-any.whl", "archive_info": {}},
+    ):
+        found = requirement_from("0.2.0", local)
+        assert found.line is None and "--requirement SPEC" in found.note
     assert PULUMI_REQUIREMENT in PYPROJECT["project"]["dependencies"]
 
 
@@ -758,4 +785,6 @@ def test_program_exports_hrefs_codes_and_cloud_init() -> None:
     assert 'pulumi.export("web_profile_href", web_profile.href)' in program
     assert 'pulumi.export("web_key_activation_code", web_key.activation_code)' in program
     assert 'pulumi.export("web_key_cloud_init", web_key.cloud_init)' in program
-    assert program.count("pulumi.export(") == len(PROFILE_ADDRESSES) + 2 * len(KEY_ADDRESSES)
+    assert 'pulumi.export("env_label_href", env_label.href)' in program
+    exports = 1 + len(PROFILE_ADDRESSES) + 2 * len(KEY_ADDRESSES)  # the one label, then the rest
+    assert program.count("pulumi.export(") == exports

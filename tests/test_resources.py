@@ -1,8 +1,9 @@
 """The resource classes a program uses agree with the one declaration of each resource.
 
-``PairingProfile.__init__`` and ``PairingKey.__init__`` keep explicit, typed keyword
-arguments (IDE completion), and their ``pulumi.Output`` attributes name every output: these
-tests hold both to ``models.PROFILE`` / ``models.KEY``, and the README's tables to the same.
+``PairingProfile.__init__``, ``PairingKey.__init__`` and ``Label.__init__`` keep explicit,
+typed keyword arguments (IDE completion), and their ``pulumi.Output`` attributes name every
+output: these tests hold them to ``models.PROFILE`` / ``models.KEY`` / ``models.LABEL``, and the
+README's tables to the same.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from pairing_provider import PairingKey, PairingProfile
+from pairing_provider import Label, PairingKey, PairingProfile
 from pairing_provider.declaration import Declaration, literal_values
-from pairing_provider.models import KEY, PROFILE
+from pairing_provider.models import KEY, LABEL, PROFILE
 from pairing_provider.testing import PCE
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -52,7 +53,11 @@ def inner(hint: Any) -> Any:
 
 @pytest.mark.parametrize(
     ("cls", "declaration", "extra", "absent"),
-    [(PairingProfile, PROFILE, set(), set()), (PairingKey, KEY, KEY_WIRING, KEY_SET_BY_WIRING)],
+    [
+        (PairingProfile, PROFILE, set(), set()),
+        (PairingKey, KEY, KEY_WIRING, KEY_SET_BY_WIRING),
+        (Label, LABEL, set(), set()),
+    ],
 )
 def test_init_takes_exactly_the_declared_inputs_with_their_allowed_values(
     cls: type, declaration: Declaration[Any, Any], extra: set[str], absent: set[str]
@@ -69,14 +74,16 @@ def test_init_takes_exactly_the_declared_inputs_with_their_allowed_values(
             assert literal_values(inner(hints[name])) == literal_values(field.annotation), name
 
 
-@pytest.mark.parametrize(("cls", "declaration"), [(PairingProfile, PROFILE), (PairingKey, KEY)])
+@pytest.mark.parametrize(
+    ("cls", "declaration"), [(PairingProfile, PROFILE), (PairingKey, KEY), (Label, LABEL)]
+)
 def test_every_output_is_an_output_attribute(cls: type, declaration: Declaration[Any, Any]) -> None:
     hints = inspect.get_annotations(cls, eval_str=True, locals=NAMES)
     outputs = {name for name, hint in hints.items() if typing.get_origin(hint) is pulumi.Output}
     assert outputs == set(declaration.outputs)
 
 
-@pytest.mark.parametrize("declaration", [PROFILE, KEY])
+@pytest.mark.parametrize("declaration", [PROFILE, KEY, LABEL])
 def test_readme_tables_are_the_declarations(declaration: Declaration[Any, Any]) -> None:
     """Regenerate with: venv/bin/python scripts/readme_tables.py"""
     name = declaration.token.rsplit(":", 1)[1]

@@ -296,14 +296,13 @@ def test_destroy_deletes_the_profiles_and_never_revokes_keys(pce: PCE) -> None:
 
 def test_a_project_directory_whose_pulumi_yaml_names_the_program(pce: PCE) -> None:
     """The repository root: Pulumi.yaml says `name: pairing-provider`, `main: examples/fleet/`."""
-    for key, value in [("env", "prod"), ("env", "staging"), ("app", "storefront")]:
-        pce.add_label(key, value)
     root = Path(__file__).resolve().parent.parent
 
     stack = pce.stack(root, config={"rotation": "1"})  # the project's own namespace, from the file
 
     assert stack.project == "pairing-provider"
-    assert set(stack.up().changes) == {"prod", "prod-key", "staging", "staging-key"}
+    labels = {"app-storefront", "env-prod", "env-staging"}
+    assert set(stack.up().changes) == {"prod", "prod-key", "staging", "staging-key", *labels}
 
 
 def test_a_directory_without_a_program_is_refused(pce: PCE, tmp_path: Path) -> None:

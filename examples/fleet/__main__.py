@@ -1,8 +1,10 @@
-"""A fleet's pairing set-up: one labelled pairing profile and one pairing key per environment.
+"""A fleet's pairing set-up: its labels, and one labelled pairing profile and one pairing key
+per environment.
 
-Each environment gets a profile (its own enforcement mode and key lifespan, labelled with its
-``env`` label and the application's ``app`` label) and a key whose ``cloud_init`` output is a
-complete user-data document: a VM booted with it installs the VEN and pairs into that profile.
+The stack owns its labels (``Label`` resources): the application's ``app`` label and one ``env``
+label per environment. Each environment gets a profile (its own enforcement mode and key
+lifespan, labelled with those two labels) and a key whose ``cloud_init`` output is a complete
+user-data document: a VM booted with it installs the VEN and pairs into that profile.
 
 Stack config (``Pulumi.<stack>.yaml``, namespace ``pairing-provider``, the project name):
 
@@ -10,10 +12,11 @@ Stack config (``Pulumi.<stack>.yaml``, namespace ``pairing-provider``, the proje
   environment; the preview shows each key as replaced, with ``triggers`` as the reason.
 - ``rotation-<env>`` (optional, e.g. ``rotation-prod``): overrides ``rotation`` for one
   environment, to rotate a single environment's key (after a leak, say) without the others.
+- ``adopt-labels`` (optional, ``true``/``false``): in an org that already has these labels and
+  no other stack manages them, ``true`` makes the stack take them over instead of failing on
+  the first ``up`` (``adopt_existing``).
 
-The ``illumio:*`` keys (README "Configuration") say which PCE to talk to. The labels must exist
-in the PCE before the profiles can refer to them: ``seed_labels.py`` beside this file creates
-any that are missing (``scripts/demo`` runs it against the simulator).
+The ``illumio:*`` keys (README "Configuration") say which PCE to talk to.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from pairing_provider import PairingKey, PairingProfile
+from pairing_provider import Label, PairingKey, PairingProfile
 
 APP = "storefront"
 DAY = 24 * 60 * 60
@@ -53,8 +56,12 @@ ENVIRONMENTS = (
 
 config = pulumi.Config()  # the project's namespace: pairing-provider:*
 fleet_rotation = config.require("rotation")
+adopt_labels = config.get_bool("adopt-labels") or False
+
+app_label = Label(f"app-{APP}", key="app", value=APP, adopt_existing=adopt_labels)
 
 for env in ENVIRONMENTS:
+    env_label = Label(f"env-{env.name}", key="env", value=env.name, adopt_existing=adopt_labels)
     profile = PairingProfile(
         env.name,
         name=f"{APP}-{env.name}",
@@ -64,9 +71,9 @@ for env in ENVIRONMENTS:
         visibility_level="flow_summary",
         key_lifespan=env.key_lifespan,
         allowed_uses_per_key=env.allowed_uses_per_key,
-        # Labels by key and value: the provider looks up their hrefs in the PCE, so the
-        # program does not hard-code org-specific label numbers.
-        labels=[{"key": "env", "value": env.name}, {"key": "app", "value": APP}],
+        # Wired by id (the label's href): known in every preview once the label exists, so a
+        # label edit previews as that one update and leaves the profile alone.
+        labels=[env_label.id, app_label.id],
     )
     key = PairingKey(
         f"{env.name}-key",

@@ -9,12 +9,9 @@ from pathlib import Path
 from pairing_provider.testing import PCE, UNKNOWN, Secret, Stack
 
 PROJECT = Path(__file__).parent  # the directory with the program's __main__.py
-LABELS = [("env", "prod"), ("env", "staging"), ("app", "storefront")]
 
 
 def fleet_stack(pce: PCE) -> Stack:
-    for key, value in LABELS:  # what the PCE must hold before the first `pulumi up`
-        pce.add_label(key, value)
     # project: the name in Pulumi.yaml, the namespace of the program's own config keys
     return pce.stack(PROJECT, project="pairing-provider", config={"rotation": "2026-11"})
 
@@ -23,6 +20,9 @@ def test_up_makes_a_profile_and_a_secret_key_per_environment(pce: PCE) -> None:
     up = fleet_stack(pce).up()
 
     assert up.changes == {
+        "app-storefront": "create",
+        "env-prod": "create",
+        "env-staging": "create",
         "prod": "create",
         "prod-key": "create",
         "staging": "create",
@@ -59,7 +59,7 @@ def test_rotating_one_environment_replaces_only_its_key(pce: PCE) -> None:
 
     assert preview.changes == {"prod-key": "replace"}
     assert preview.outputs["prod_activation_code"] is UNKNOWN  # made at `up`, not at preview
-    assert [r["method"] for r in preview.requests] == ["GET"]  # previews write nothing
+    assert preview.requests == []  # previews write nothing (labels wired by id: no look-up)
 
     up = stack.up()
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from pairing_provider import __version__
 from pairing_provider.errors import MigrationError
 from pairing_provider.migrate import native_import
+from pairing_provider.migrate.origin import Requirement, installed_requirement
 from pairing_provider.migrate.plan import Migration, plan_migration
 from pairing_provider.migrate.render import (
-    default_requirement,
     project_name,
     render_program,
     render_pulumi_yaml,
@@ -92,8 +92,8 @@ def _parser() -> argparse.ArgumentParser:
         type=_one_line,
         metavar="SPEC",
         help=(
-            "how the new project's requirements.txt names this package (default: this "
-            "release from its repository's git tag, or from a package index), e.g. "
+            "how the new project's requirements.txt names this package (default: where this "
+            "tool was installed from, a git commit or a package index release), e.g. "
             "'pairing_provider @ git+https://github.com/ORG/pairing_provider@v0.2.0'"
         ),
     )
@@ -133,8 +133,11 @@ def _emit(
         return []
     files = {PROGRAM: program}
     if _is_new(out):
+        chosen = Requirement(requirement) if requirement else installed_requirement()
+        if chosen.line is None:
+            migration.notes.append(f"requirements.txt: {chosen.note}")
         files["Pulumi.yaml"] = render_pulumi_yaml(project_name(out))
-        files["requirements.txt"] = render_requirements(requirement or default_requirement())
+        files["requirements.txt"] = render_requirements(chosen)
     elif not out.is_dir():
         raise MigrationError(f"{out} exists and is not a directory")
     elif (out / PROGRAM).exists():

@@ -68,6 +68,6 @@ def render_import_report(migration: Migration, source_name: str, form: str) -> s
         "  pulumi package add <the provider's repository> (README: other languages)",
         f"  {step}: each profile is read by its href, nothing is written to the PCE",
         "  then make Terraform forget the resources, without destroying them:",
-        *(f"    {line}" for line in state_rm_command(migration.addresses)),
+        *(f"    {line}" for line in state_rm_command(migration.profile_and_key_addresses)),
     ]
     return "".join(f"{comment_text(line)}\n" for line in lines)

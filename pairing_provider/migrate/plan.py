@@ -1,6 +1,7 @@
 """From Terraform resources to Pulumi declarations, with a record of what could not be mapped.
 
-Each ``illumio-core_pairing_profile`` goes through ``PROFILE.check``, the check the provider
+Labels (``illumio-core_label``) are planned first (``labels.py``), so profiles can be wired to
+them. Each ``illumio-core_pairing_profile`` goes through ``PROFILE.check``, the check the provider
 itself runs, so the program gets exactly the values the provider will send and compare, and a
 value the PCE would refuse is reported now, with its address, instead of at ``pulumi up``.
 Only Pulumi-free modules are imported: the migration never loads the Pulumi SDK.
@@ -12,8 +13,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from pairing_provider.declaration import Declaration, Failure, type_text
 from pairing_provider.errors import MigrationError
+from pairing_provider.migrate.findings import Finding
+from pairing_provider.migrate.findings import problems as problems_of
+from pairing_provider.migrate.labels import (
+    LABEL_TYPE,
+    LABELS_DATA_TYPE,
+    LabelDecl,
+    pairs_read,
+    plan_labels,
+    wire_labels,
+)
 from pairing_provider.migrate.names import unique_names
 from pairing_provider.migrate.state import StateInstance, TerraformState
 from pairing_provider.migrate.text import comment_text
@@ -22,6 +32,11 @@ from pairing_provider.models import KEY, PROFILE, PairingProfileArgs
 PROFILE_TYPE = "illumio-core_pairing_profile"
 KEYS_TYPE = "illumio-core_pairing_keys"
 PROVIDER_PREFIX = "illumio-core_"
+MIGRATED_TYPES = (LABEL_TYPE, PROFILE_TYPE, KEYS_TYPE)
+DATA_SOURCE_HINTS = {
+    LABEL_TYPE: "use find_label(key, value) in the program",
+    LABELS_DATA_TYPE: "use find_labels(key, value) in the program",
+}
 REQUIRED = ("name", "enabled")
 # Written even at their defaults: how long and how often a key works are what a reviewer of a
 # pairing profile looks for first, and Terraform's "unlimited" should stay visible as such.
@@ -49,15 +64,6 @@ SECRET_GETTERS = {
     str: "require_secret",
     list: "require_secret_object",
 }
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Something in the state that the program does not carry over, and why."""
-
-    address: str
-    subject: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class Migration:
     keys: list[KeyDecl]
     findings: list[Finding]
     notes: list[str]
+    labels: list[LabelDecl] = field(default_factory=list)
 
     @property
     def secrets(self) -> list[SecretInput]:
@@ -117,26 +124,35 @@ class Migration:
     def addresses(self) -> list[str]:
         """Every address Terraform should forget (`terraform state rm`): the ones the program
         takes over, which Terraform must not destroy either."""
+        return [decl.address for decl in self.labels] + self.profile_and_key_addresses
+
+    @property
+    def profile_and_key_addresses(self) -> list[str]:
         return [decl.address for decl in self.profiles] + [decl.address for decl in self.keys]
 
 
 def plan_migration(state: TerraformState) -> Migration:
-    """Map every pairing profile and key; raise ``MigrationError`` listing every problem."""
+    """Map every label, pairing profile and key; raise ``MigrationError`` listing every
+    problem."""
+    labels_in = _managed(state, LABEL_TYPE)
     profiles_in = _managed(state, PROFILE_TYPE)
     keys_in = _managed(state, KEYS_TYPE)
-    if not profiles_in and not keys_in:
+    if not profiles_in and not keys_in and not labels_in:
         raise MigrationError(
-            f"no {PROFILE_TYPE} or {KEYS_TYPE} resources in this state: nothing to migrate"
+            f"no {LABEL_TYPE}, {PROFILE_TYPE} or {KEYS_TYPE} resources in this state: nothing "
+            "to migrate"
         )
     findings = _skipped(state)
-    errors = _repeated_addresses([*profiles_in, *keys_in])
+    errors = _repeated_addresses([*labels_in, *profiles_in, *keys_in])
+    labels = plan_labels(labels_in, findings, errors)
     profiles = _plan_profiles(profiles_in, findings, errors)
+    wire_labels(profiles, labels, pairs_read(state), findings)
     keys = _plan_keys(keys_in, profiles, findings, errors)
     if errors:
         # One line per problem whatever an address holds: a line break in it is escaped too.
         listing = "\n  ".join(comment_text(error) for error in errors)
         raise MigrationError(f"cannot migrate; nothing was written:\n  {listing}")
-    return Migration(state, profiles, keys, findings, [])
+    return Migration(state, profiles, keys, findings, [], labels)
 
 
 def _plan_profiles(
@@ -190,11 +206,14 @@ def _skipped(state: TerraformState) -> list[Finding]:
         if not instance.type.startswith(PROVIDER_PREFIX):
             continue
         if instance.mode == "data":
-            reason = "a data source reads, it manages nothing; use PairingProfile.get if needed"
+            hint = DATA_SOURCE_HINTS.get(instance.type, "use PairingProfile.get if needed")
+            reason = f"a data source reads, it manages nothing; {hint}"
         elif instance.deposed:
             reason = "a deposed object Terraform was about to destroy; not migrated"
-        elif instance.type not in (PROFILE_TYPE, KEYS_TYPE):
-            reason = "only pairing profiles and pairing keys are migrated; keep it in Terraform"
+        elif instance.type not in MIGRATED_TYPES:
+            reason = (
+                "only labels, pairing profiles and pairing keys are migrated; keep it in Terraform"
+            )
         else:
             continue
         findings.append(Finding(instance.address, "", reason))
@@ -210,7 +229,7 @@ def _profile(
     values = instance.values
     candidate = {name: values[name] for name in SPEC_FIELDS if values.get(name) is not None}
     inputs, failures = PROFILE.check(candidate)
-    problems = _problems(instance, PROFILE, failures)
+    problems = problems_of(instance, PROFILE, failures)
     args = {} if problems else _explicit_args(inputs)
     findings += _unmapped_attributes(instance)
     if instance.tainted:
@@ -234,33 +253,14 @@ def _profile(
     return decl, problems
 
 
-def _problems(
-    instance: StateInstance, declaration: Declaration[Any, Any], failures: list[Failure]
-) -> list[str]:
-    """One line per failure. A failure of an attribute Terraform marked sensitive says which
-    attribute and what it must be, never the value (a check reason may quote it, or guess
-    from it): the error is printed to a terminal and kept in CI logs."""
-    problems = []
-    for failure in failures:
-        if failure.field in instance.sensitive:
-            annotation = declaration.args.model_fields[failure.field].annotation
-            reason = (
-                f"{failure.field}: not a valid value (expected {type_text(annotation)}); "
-                "sensitive in Terraform, so not shown"
-            )
-        else:
-            reason = failure.reason
-        problems.append(f"{instance.address}: {reason}")
-    return sorted(set(problems), key=problems.index)  # a list field may fail once per item
-
-
 def _explicit_args(inputs: dict[str, Any]) -> dict[str, Any]:
     """The ``ALWAYS_WRITTEN`` inputs and every other one that differs from its default, as
     program values: labels as plain href strings, the shortest form the provider accepts."""
     args = {}
     for name in SPEC_FIELDS:
         value = inputs[name]
-        if name in ALWAYS_WRITTEN or value != DEFAULTS[name]:
+        # None is "not set" (a field Terraform did not record, e.g. log_traffic): left out.
+        if name in ALWAYS_WRITTEN or (value is not None and value != DEFAULTS[name]):
             args[name] = [label["href"] for label in value] if name == "labels" else value
     return args
 
@@ -321,7 +321,7 @@ def _key(
     checked, failures = KEY.check(
         {"pairing_profile_href": href, "token_count": values.get("token_count")}
     )
-    problems = _problems(instance, KEY, failures)
+    problems = problems_of(instance, KEY, failures)
     profile = by_href.get(href) if isinstance(href, str) else None
     findings += _key_findings(instance, profile)
     decl = KeyDecl(

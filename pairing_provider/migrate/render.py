@@ -12,11 +12,12 @@ import json
 import re
 import shlex
 import unicodedata
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pairing_provider.errors import MigrationError
+from pairing_provider.migrate.labels import LabelDecl, LabelRef
+from pairing_provider.migrate.origin import Requirement
+from pairing_provider.migrate.outputs import export_names
 from pairing_provider.migrate.plan import KeyDecl, Migration, ProfileDecl
 from pairing_provider.migrate.text import comment_text
 
@@ -24,7 +25,10 @@ LINE_LENGTH = 100
 INDENT = "    "
 DEFAULT_PROJECT = "illumio-pairing"
 PULUMI_REQUIREMENT = "pulumi>=3.216,<4"
-DISTRIBUTION = "pairing_provider"
+# A commented-out argument in each key: uncommenting it is how a key is rotated later.
+TRIGGERS_PLACEHOLDER = (
+    '# triggers={"rotation": "2026-01"},  # change the value to rotate: a new key, a new code'
+)
 
 
 # --- Python literals ----------------------------------------------------------------------------
@@ -95,16 +99,33 @@ def _slice_end(text: str, start: int, inner: str) -> int:
 
 
 def list_argument(pad: str, keyword: str, items: list[str]) -> list[str]:
-    literals = [python_string(item) for item in items]
+    return source_list_argument(pad, keyword, [python_string(item) for item in items])
+
+
+def source_list_argument(pad: str, keyword: str, literals: list[str]) -> list[str]:
+    """``keyword=[...],`` of items already written as Python source."""
     line = f"{pad}{keyword}=[{', '.join(literals)}],"
     if _fits(line):
         return [line]
     return [f"{pad}{keyword}=[", *(f"{pad}{INDENT}{item}," for item in literals), f"{pad}],"]
 
 
+def label_source(ref: LabelRef) -> str:
+    """A profile's label as the program writes it: the Label resource's id, a key-value pair,
+    or the href."""
+    if ref.label is not None:
+        return f"{ref.label.variable}.id"
+    if ref.pair is not None:
+        key, value = (python_string(part) for part in ref.pair)
+        return f'{{"key": {key}, "value": {value}}}'
+    return python_string(ref.href)
+
+
 def argument(pad: str, keyword: str, value: Any) -> list[str]:
     if isinstance(value, str):
         return string_argument(pad, keyword, value)
+    if isinstance(value, list) and all(isinstance(item, LabelRef) for item in value):
+        return source_list_argument(pad, keyword, [label_source(item) for item in value])
     if isinstance(value, list):
         return list_argument(pad, keyword, value)
     return [f"{pad}{keyword}={value!r},"]  # bool or int: repr is the literal
@@ -117,6 +138,8 @@ def render_program(migration: Migration, source_name: str) -> str:
     lines = [*_header(migration, source_name), "", *_imports(migration)]
     if migration.secrets:
         lines += ["", "config = pulumi.Config()"]
+    for label in migration.labels:
+        lines += ["", *_label_block(label)]
     for profile in migration.profiles:
         lines += ["", *_profile_block(profile)]
     for key in migration.keys:
@@ -126,16 +149,14 @@ def render_program(migration: Migration, source_name: str) -> str:
 
 
 def _exports(migration: Migration) -> list[str]:
-    """What Terraform users read from the state: each profile's href, each key's activation
-    code and cloud-init user-data (both secret outputs of PairingKey, so secret exports)."""
+    """What Terraform users read from the state: each label's and profile's href, each key's
+    activation code and cloud-init user-data (both secret outputs of PairingKey, so secret
+    exports)."""
     lines = [
         "# Stack outputs: `pulumi stack output NAME` (add --show-secrets for a key's code).",
     ]
-    for profile in migration.profiles:
-        lines += _export(f"{profile.variable}_href", f"{profile.variable}.href")
-    for key in migration.keys:
-        for output in ("activation_code", "cloud_init"):
-            lines += _export(f"{key.variable}_{output}", f"{key.variable}.{output}")
+    for name, expression in export_names(migration):
+        lines += _export(name, expression)
     return lines
 
 
@@ -155,20 +176,24 @@ def _header(migration: Migration, source_name: str) -> list[str]:
     state = migration.state
     made_by = f", Terraform {state.terraform_version}" if state.terraform_version else ""
     counts = f"{_count(migration.profiles, 'pairing profile')}, {_count(migration.keys, 'key')}"
+    if migration.labels:
+        counts = f"{_count(migration.labels, 'label')}, {counts}"
     text = [
         "Illumio pairing profiles and keys migrated from Terraform by `python -m "
         f"pairing_provider.migrate`, from {comment_text(source_name)} ({state.format}{made_by}): "
         f"{counts}.",
         "",
-        "Every PairingProfile has adopt_existing=True: `pulumi up` takes over the profile that "
-        "already has its name instead of creating one, and changes nothing whose values match. "
-        "Inputs left out take the Terraform provider's defaults.",
+        "Every PairingProfile and Label has adopt_existing=True: `pulumi up` takes over the "
+        "profile that already has its name (the label that has its key and value) instead of "
+        "creating one, and changes nothing whose values match. Inputs left out take the "
+        "Terraform provider's defaults.",
         "",
         "Next steps:",
         "1. pulumi stack init, then set illumio:pceHost, illumio:apiKeyUsername and "
         "illumio:apiKeySecret (--secret) as the README's Configuration section says.",
         *_secret_steps(migration),
-        "2. pulumi preview: each resource shows as a create; for a profile, that create adopts.",
+        "2. pulumi preview: each resource shows as a create; for a profile or a label, that create "
+        "adopts.",
         "3. pulumi up",
         "4. Make Terraform forget these resources without destroying them:",
     ]
@@ -215,11 +240,12 @@ def _count(items: list[Any], noun: str) -> str:
 
 
 def _imports(migration: Migration) -> list[str]:
-    names = [
-        name
-        for name, used in (("PairingKey", migration.keys), ("PairingProfile", migration.profiles))
-        if used
-    ]
+    classes = (
+        ("Label", migration.labels),
+        ("PairingKey", migration.keys),
+        ("PairingProfile", migration.profiles),
+    )
+    names = [name for name, used in classes if used]
     return ["import pulumi", f"from pairing_provider import {', '.join(names)}"]
 
 
@@ -242,6 +268,17 @@ def _profile_block(profile: ProfileDecl) -> list[str]:
     return [*lines, f"{INDENT}adopt_existing=True,", ")"]
 
 
+def _label_block(label: LabelDecl) -> list[str]:
+    origin = comment_text(label.address)
+    if label.href:
+        origin += f" ({comment_text(label.href)})"
+    lines = [f"# {line}" for line in _wrap(origin)]
+    lines += [f"{label.variable} = Label(", f"{INDENT}{python_string(label.resource_name)},"]
+    for keyword, value in label.args.items():
+        lines += argument(INDENT, keyword, value)
+    return [*lines, f"{INDENT}adopt_existing=True,", ")"]
+
+
 def _key_block(key: KeyDecl) -> list[str]:
     note = (
         f"{comment_text(key.address)}: Terraform's activation codes cannot be carried over "
@@ -255,7 +292,7 @@ def _key_block(key: KeyDecl) -> list[str]:
         lines += argument(INDENT, "pairing_profile_href", key.profile_href)
     if key.token_count != 1:  # Terraform's count of codes, kept (one per VM for single-use keys)
         lines.append(f"{INDENT}token_count={key.token_count},")
-    return [*lines, ")"]
+    return [*lines, f"{INDENT}{TRIGGERS_PLACEHOLDER}", ")"]
 
 
 # --- Pulumi.yaml and requirements.txt ---------------------------------------------------------
@@ -280,33 +317,14 @@ def render_pulumi_yaml(project: str) -> str:
     )
 
 
-def render_requirements(provider_requirement: str) -> str:
-    return (
-        "# The Pulumi engine runs the provider from this project's virtualenv: it must be\n"
-        "# installed there.\n"
-        f"{PULUMI_REQUIREMENT}\n"
-        f"{provider_requirement}\n"
-    )
-
-
-def default_requirement(distribution: str = DISTRIBUTION) -> str:
-    """A requirement for this very release that any machine (a CI runner too) can install: a
-    git tag of the package's repository (its ``Repository`` project URL), or else the release
-    from a package index. Never a local path, which breaks on every other machine."""
-    try:
-        meta = metadata.metadata(distribution)
-    except metadata.PackageNotFoundError:
-        raise MigrationError(
-            f"{distribution} is not installed as a package, so its release is unknown: "
-            "pass --requirement SPEC (e.g. 'pairing_provider @ git+https://...@v0.2.0')"
-        ) from None
-    return requirement_for(meta["Version"], meta.get_all("Project-URL") or [])
-
-
-def requirement_for(version: str, project_urls: list[str]) -> str:
-    """``Project-URL`` entries read ``"Repository, https://github.com/org/repo"``."""
-    for entry in project_urls:
-        label, _, url = entry.partition(",")
-        if label.strip().lower() == "repository" and url.strip():
-            return f"{DISTRIBUTION} @ git+{url.strip().removesuffix('/')}@v{version}"
-    return f"{DISTRIBUTION}=={version}"
+def render_requirements(requirement: Requirement) -> str:
+    lines = [
+        "# The Pulumi engine runs the provider from this project's virtualenv: it must be",
+        "# installed there.",
+        PULUMI_REQUIREMENT,
+    ]
+    if requirement.line is None:
+        lines += [f"# {line}" for line in _wrap(requirement.note)]
+    else:
+        lines.append(requirement.line)
+    return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ attribute names, hrefs of migrated profiles and counts.
 
 from __future__ import annotations
 
+from pairing_provider.migrate.outputs import map_outputs
 from pairing_provider.migrate.plan import Migration
 from pairing_provider.migrate.render import state_rm_command
 from pairing_provider.migrate.text import comment_text
@@ -25,6 +26,15 @@ def render_report(migration: Migration, source_name: str, written: list[str]) ->
     )
     lines += _section("Notes", migration.notes)
     lines += _section(
+        "Terraform outputs, and the stack output that replaces each",
+        [
+            f"{comment_text(m.name)} -> "
+            + (f"pulumi stack output {m.export}" if m.export else "none")
+            + (f" ({m.note})" if m.note else "")
+            for m in map_outputs(migration)
+        ],
+    )
+    lines += _section(
         "Sensitive in Terraform, so read from stack config: set each before `pulumi up`",
         [
             f"pulumi config set --secret {s.config_key}  "
@@ -39,6 +49,10 @@ def render_report(migration: Migration, source_name: str, written: list[str]) ->
 
 def _mapped(migration: Migration) -> list[str]:
     rows = [
+        (f'Label "{label.resource_name}"', label.address, f" ({label.href})" if label.href else "")
+        for label in migration.labels
+    ]
+    rows += [
         (f'PairingProfile "{p.resource_name}"', p.address, f" ({p.href})" if p.href else "")
         for p in migration.profiles
     ]
@@ -57,8 +71,9 @@ def _section(title: str, items: list[str], counted: bool = True) -> list[str]:
 def _next_steps(migration: Migration) -> list[str]:
     return [
         "review the program, then: pulumi stack init; set the illumio: config (README)",
-        "pulumi preview: every resource shows as a create; a profile's create adopts it",
-        "pulumi up: adopts each profile (changing nothing that matches), makes the new keys",
+        "pulumi preview: every resource shows as a create; a profile's or label's create adopts it",
+        "pulumi up: adopts each label and profile (changing nothing that matches), makes the "
+        "new keys",
         "then make Terraform forget the resources, without destroying them:",
         *(f"  {line}" for line in state_rm_command(migration.addresses)),
     ]

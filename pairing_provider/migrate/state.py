@@ -40,10 +40,20 @@ class StateInstance:
 
 
 @dataclass(frozen=True)
+class StateOutput:
+    """One of the root module's outputs (its value is never shown: it may be sensitive)."""
+
+    name: str
+    value: Any
+    sensitive: bool
+
+
+@dataclass(frozen=True)
 class TerraformState:
     format: str  # for the report, e.g. "terraform show -json, format 1.0"
     terraform_version: str | None
     instances: tuple[StateInstance, ...]
+    outputs: tuple[StateOutput, ...] = ()
 
 
 def parse_state(text: str | bytes) -> TerraformState:
@@ -137,6 +147,7 @@ def _from_show_json(document: dict[str, Any]) -> TerraformState:
         format=f"terraform show -json, format {version}",
         terraform_version=document.get("terraform_version"),
         instances=tuple(_module_instances(root, "values.root_module")),
+        outputs=_outputs(values.get("outputs") or {}, "values.outputs"),
     )
 
 
@@ -220,7 +231,17 @@ def _from_tfstate(document: dict[str, Any]) -> TerraformState:
         format=f"terraform.tfstate, version {TFSTATE_VERSION}",
         terraform_version=document.get("terraform_version"),
         instances=tuple(instances),
+        outputs=_outputs(document.get("outputs") or {}, "outputs"),
     )
+
+
+def _outputs(outputs: Any, where: str) -> tuple[StateOutput, ...]:
+    """Both formats keep the root module's outputs as ``{name: {"value", "sensitive"}}``."""
+    found = []
+    for name, output in _expect(outputs, dict, where).items():
+        output = _expect(output, dict, f"{where}.{comment_text(name)}")
+        found.append(StateOutput(name, output.get("value"), output.get("sensitive") is True))
+    return tuple(found)
 
 
 def _tfstate_instances(resource: Any, where: str) -> Iterator[StateInstance]:

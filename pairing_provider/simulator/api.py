@@ -141,6 +141,14 @@ class PceApi:
     def get_label(self, request: Request, org_id: int, label_id: int) -> Response:
         return Response(200, self.state.get_label(org_id, label_id))
 
+    def update_label(self, request: Request, org_id: int, label_id: int) -> Response:
+        self.state.update_label(org_id, label_id, _json(request))
+        return Response(204)
+
+    def delete_label(self, request: Request, org_id: int, label_id: int) -> Response:
+        self.state.delete_label(org_id, label_id)
+        return Response(204)
+
     # ----------------------------------------------------------------- jobs
 
     def get_job(self, request: Request, org_id: int, job_uuid: str) -> Response:

@@ -231,6 +231,18 @@ class PCEState:
         with self.lock:
             return self.label_store.get(label_id)
 
+    def update_label(self, org_id: int, label_id: int, body: Any) -> None:
+        self.check_org(org_id)
+        with self.lock:
+            self.label_store.update(label_id, body)
+            self._save()
+
+    def delete_label(self, org_id: int, label_id: int) -> None:
+        self.check_org(org_id)
+        with self.lock:
+            self.label_store.delete(label_id)
+            self._save()
+
     # ----------------------------------------------------------------- async jobs
 
     def start_job(self, kind: str, org_id: int, query: Query) -> Job:

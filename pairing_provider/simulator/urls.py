@@ -48,7 +48,12 @@ API_ROUTES: tuple[Route, ...] = (
     _route(_PROFILE + r"/pairing_key", POST="create_pairing_key"),
     _route(_PROFILE + r"/pairing_keys", DELETE="revoke_pairing_keys"),
     _route(_ORG + r"/labels", GET="list_labels", POST="create_label"),
-    _route(_ORG + rf"/labels/(?P<label_id>{_ID})", GET="get_label"),
+    _route(
+        _ORG + rf"/labels/(?P<label_id>{_ID})",
+        GET="get_label",
+        PUT="update_label",
+        DELETE="delete_label",
+    ),
     _route(_ORG + rf"/jobs/(?P<job_uuid>{_UUID})", GET="get_job", DELETE="delete_job"),
     _route(_ORG + rf"/datafiles/(?P<datafile_uuid>{_UUID})", GET="get_datafile"),
 )

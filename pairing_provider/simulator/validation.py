@@ -182,6 +182,8 @@ LABEL_FIELDS: dict[str, Check] = {
     "external_data_set": text_check(nullable=True, max_length=LABEL_TEXT_MAX),
     "external_data_reference": text_check(nullable=True, max_length=LABEL_TEXT_MAX),
 }
+LABEL_PUT_FIELDS: dict[str, Check] = {k: v for k, v in LABEL_FIELDS.items() if k != "key"}
+LABEL_READ_ONLY = frozenset({"href", "deleted", "created_at", "updated_at"})
 
 
 def _check_object(
@@ -221,4 +223,9 @@ def profile_errors(body: Any, *, creating: bool) -> list[str]:
 
 def label_errors(body: Any) -> list[str]:
     """Schema errors of a label POST body."""
-    return _check_object(body, LABEL_FIELDS, frozenset({"href"}), ("key", "value"))
+    return _check_object(body, LABEL_FIELDS, LABEL_READ_ONLY, ("key", "value"))
+
+
+def label_update_errors(body: Any) -> list[str]:
+    """Schema errors of a label PUT body: no ``key`` (a label's key cannot change)."""
+    return _check_object(body, LABEL_PUT_FIELDS, LABEL_READ_ONLY, ())
