@@ -1,7 +1,7 @@
 """How a resource is declared: one args model, one state model, and facts per field.
 
 As ``pulumi-command``'s ``infer`` resources do (one args struct, one state struct, field
-tags), each resource of this package is written down once, in ``models.py``, as two pydantic
+tags), each resource of this package is written down once, in ``models/``, as two pydantic
 models whose fields carry a :class:`Facts` tag. Everything else is derived from them by
 :class:`Declaration`: check (validation with the allowed values), diff (which changed
 inputs replace the resource), the secret-output list, the outputs dict the provider returns

@@ -2,7 +2,7 @@
 
 Run from the repository root: ``venv/bin/python scripts/readme_tables.py``. Each table lives
 between ``<!-- Name properties: generated -->`` and ``<!-- end -->``; tests/test_resources.py
-fails when the README and ``pairing_provider/models.py`` disagree.
+fails when the README and ``pairing_provider/models/`` disagree.
 """
 
 from __future__ import annotations
