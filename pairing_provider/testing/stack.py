@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, set_root_resource
@@ -104,6 +105,9 @@ class Stack:
         self.program = program
         self.directory, project_file = _project_files(program)
         self.project = project or _project_name(self.directory, project_file)
+        # Pulumi.yaml's ``options: refresh: always``: a refresh before every up, preview and
+        # destroy, as the CLI's getRefreshOption makes of it.
+        self.refresh_always = _refreshes_always(project_file)
         self.name = stack
         self.config = {
             _qualified(key, self.project): value for key, value in (config or {}).items()
@@ -124,14 +128,19 @@ class Stack:
         if secret:
             self.secrets = self.secrets | {qualified}
 
-    def up(self, *, interrupt_after_create: str | None = None) -> RunResult:
+    def up(
+        self, *, interrupt_after_create: str | None = None, refresh: bool | None = None
+    ) -> RunResult:
         """``pulumi up``. ``interrupt_after_create="web"`` plays a run killed once the provider
         created ``web`` and before the engine saved it: :class:`StackInterrupted` is raised and
-        the state keeps a pending create (``pending_operations``)."""
-        return self._run(preview=False, interrupt_after_create=interrupt_after_create)
+        the state keeps a pending create (``pending_operations``). ``refresh`` is the CLI's
+        ``--refresh`` (``None``: the project's ``options: refresh``)."""
+        return self._run(False, interrupt_after_create, self._refreshing(refresh))
 
-    def preview(self) -> RunResult:
-        return self._run(preview=True)
+    def preview(self, *, refresh: bool | None = None) -> RunResult:
+        """``pulumi preview``; ``refresh`` as for :meth:`up`. A refresh before a preview reads
+        every resource back, and the preview diffs against what it read; nothing is saved."""
+        return self._run(True, refresh=self._refreshing(refresh))
 
     def refresh(self, *, clear_pending_creates: bool = False) -> RunResult:
         """``pulumi refresh``: the state read back from the PCE (drift, deletions).
@@ -145,21 +154,43 @@ class Stack:
             )
         return result
 
-    def destroy(self) -> RunResult:
-        """``pulumi destroy``: every resource the stack created deleted, newest first."""
+    def destroy(self, *, refresh: bool | None = None) -> RunResult:
+        """``pulumi destroy``: every resource the stack created deleted, newest first
+        (``refresh`` as for :meth:`up`: a resource gone from the PCE first leaves the state)."""
+        if self._refreshing(refresh):
+            self.state = self._refreshed_state()
         return self._without_program(Deployment.finish)
 
     def resource(self, name: str, type_: str | None = None) -> ResourceState:
         """The state of the resource named ``name`` (and of type ``type_``, if given)."""
         return find_resource(list(self.state.values()), name, type_)
 
-    def _run(self, preview: bool, interrupt_after_create: str | None = None) -> RunResult:
-        warnings = [] if preview else pending_operations_warning(self.pending_operations)
+    def _refreshing(self, refresh: bool | None) -> bool:
+        """An explicit ``--refresh`` (true or false) wins over the project option."""
+        return self.refresh_always if refresh is None else refresh
+
+    def _refreshed_state(self) -> dict[str, ResourceState]:
+        """The state as a refresh reads it back (``deploymentExecutor.refresh``: a Read of every
+        resource of the old state, with the providers the state configured)."""
+        with self._provider_channels(self._saved_config) as channels:
+            deployment = Deployment(self.state, channels, preview=False)
+            deployment.refresh()
+        return deployment.state
+
+    def _run(
+        self, preview: bool, interrupt_after_create: str | None = None, refresh: bool = False
+    ) -> RunResult:
+        # The engine warns of pending operations only when it does not refresh first
+        # (deploymentExecutor.Execute), and never in a preview.
+        quiet = preview or refresh
+        warnings = [] if quiet else pending_operations_warning(self.pending_operations)
         logged = len(self._request_log())
+        # An up saves what its refresh read, a preview saves nothing.
+        prior = self._refreshed_state() if refresh and self.state else self.state
         completed = False
         with self._provider_channels(self.config) as channels:
             deployment = Deployment(
-                self.state, channels, preview, self.pending_operations, interrupt_after_create
+                prior, channels, preview, self.pending_operations, interrupt_after_create
             )
             try:
                 with _event_loop() as loop, self._inside_project():
@@ -169,8 +200,8 @@ class Stack:
                     completed = True
             finally:
                 pulumi.runtime.set_all_config({}, [])
-                self.state = deployment.final_state(completed)
                 if not preview:
+                    self.state = deployment.final_state(completed)
                     self.pending_operations = tuple(deployment.pending)
         outputs = _stack_outputs(deployment)
         if not preview:
@@ -375,6 +406,16 @@ def _top_level_scalar(project_file: Path, key: str) -> str | None:
     pattern = rf"^{key}:[ \t]*(['\"]?)([^'\"\n#]+?)\1[ \t]*(#.*)?$"
     match = re.search(pattern, text, re.MULTILINE)
     return match.group(2) if match else None
+
+
+def _refreshes_always(project_file: Path | None) -> bool:
+    """Whether the project's ``options: refresh`` is ``always`` (``ProjectOptions.Refresh``;
+    the CLI refreshes for no other value)."""
+    if project_file is None:
+        return False
+    project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
+    options = project.get("options") if isinstance(project, dict) else None
+    return isinstance(options, dict) and options.get("refresh") == "always"
 
 
 def _qualified(key: str, project: str) -> str:
