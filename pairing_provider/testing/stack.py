@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import runpy
 import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.output import Unknown as SdkUnknown
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, set_root_resource
@@ -30,11 +27,18 @@ from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pairing_provider.testing.channels import ChannelFactory, Channels, in_process
 from pairing_provider.testing.engine import Deployment
 from pairing_provider.testing.monitor import DeploymentMonitor
+from pairing_provider.testing.project import (
+    Program as Program,
+)
+from pairing_provider.testing.project import (
+    project_files,
+    project_name,
+    refreshes_always,
+)
 from pairing_provider.testing.records import PendingOperation, Step
 from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 from pairing_provider.testing.wire import from_grpc
 
-Program = Callable[[], Any] | str | os.PathLike[str]
 NO_CHANGE = ("same", "read")
 
 
@@ -103,11 +107,11 @@ class Stack:
         channels: ChannelFactory = in_process,
     ) -> None:
         self.program = program
-        self.directory, project_file = _project_files(program)
-        self.project = project or _project_name(self.directory, project_file)
+        self.directory, project_file = project_files(program)
+        self.project = project or project_name(self.directory, project_file)
         # Pulumi.yaml's ``options: refresh: always``: a refresh before every up, preview and
         # destroy, as the CLI's getRefreshOption makes of it.
-        self.refresh_always = _refreshes_always(project_file)
+        self.refresh_always = refreshes_always(project_file)
         self.name = stack
         self.config = {
             _qualified(key, self.project): value for key, value in (config or {}).items()
@@ -370,52 +374,6 @@ def _shown(value: Any) -> Any:
     if isinstance(value, list):
         return [_shown(item) for item in value]
     return value
-
-
-def _project_files(program: Program) -> tuple[Path | None, Path | None]:
-    """(the directory of the program's ``__main__.py``, the project's ``Pulumi.yaml``).
-
-    ``program`` is a project directory (its ``Pulumi.yaml`` may name the program's directory
-    with ``main:``, as the repository root's does), a program directory or its ``__main__.py``.
-    """
-    if callable(program):
-        return None, None
-    path = Path(program).resolve()
-    directory = path.parent if path.name == "__main__.py" else path
-    candidate = directory / "Pulumi.yaml"
-    project_file = candidate if candidate.is_file() else None
-    if project_file is not None and not (directory / "__main__.py").is_file():
-        main = _top_level_scalar(project_file, "main")
-        directory = (directory / main).resolve() if main else directory
-    if not (directory / "__main__.py").is_file():
-        raise FileNotFoundError(f"no __main__.py in {directory}")
-    return directory, project_file
-
-
-def _project_name(directory: Path | None, project_file: Path | None) -> str:
-    """``name:`` of the project's Pulumi.yaml, else the program directory's name."""
-    if directory is None:
-        return "project"
-    name = _top_level_scalar(project_file, "name") if project_file else None
-    return name or directory.name
-
-
-def _top_level_scalar(project_file: Path, key: str) -> str | None:
-    """A plain or quoted top-level ``key: value`` of a Pulumi.yaml (no YAML library needed)."""
-    text = project_file.read_text(encoding="utf-8")
-    pattern = rf"^{key}:[ \t]*(['\"]?)([^'\"\n#]+?)\1[ \t]*(#.*)?$"
-    match = re.search(pattern, text, re.MULTILINE)
-    return match.group(2) if match else None
-
-
-def _refreshes_always(project_file: Path | None) -> bool:
-    """Whether the project's ``options: refresh`` is ``always`` (``ProjectOptions.Refresh``;
-    the CLI refreshes for no other value)."""
-    if project_file is None:
-        return False
-    project = yaml.safe_load(project_file.read_text(encoding="utf-8"))
-    options = project.get("options") if isinstance(project, dict) else None
-    return isinstance(options, dict) and options.get("refresh") == "always"
 
 
 def _qualified(key: str, project: str) -> str:
