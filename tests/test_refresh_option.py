@@ -104,12 +104,26 @@ def test_destroy_with_the_option_skips_what_is_already_gone(pce: PCE) -> None:
     assert stack.state == {}
 
 
-def test_the_preview_workflow_refreshes() -> None:
+def workflow_preview() -> dict[str, Any]:
+    """The ``with:`` of the workflow's pulumi/actions step."""
     document = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     [job] = document["jobs"].values()
     [preview] = [step for step in job["steps"] if step.get("uses", "").startswith("pulumi/")]
-    assert preview["with"]["command"] == "preview"
-    assert preview["with"]["refresh"] is True
+    settings: dict[str, Any] = preview["with"]
+    return settings
+
+
+def test_the_workflows_preview_shows_drift_even_without_the_project_option(
+    pce: PCE, tmp_path: Path
+) -> None:
+    """The workflow's ``refresh: true`` is ``pulumi preview --refresh``: a repository whose
+    Pulumi.yaml lacks the option still previews the console edit."""
+    settings = workflow_preview()
+    assert settings["command"] == "preview"
+    stack, outputs = fleet(pce, project_without_refresh(tmp_path))
+    pce.change_profile(outputs["prod_profile_href"], enforcement_mode="idle")
+
+    assert stack.preview(refresh=settings["refresh"]).changes == {"prod": "update"}
 
 
 def test_a_migrated_project_refreshes_always(tmp_path: Path) -> None:
