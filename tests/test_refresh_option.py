@@ -101,6 +101,7 @@ def test_destroy_with_the_option_skips_what_is_already_gone(pce: PCE) -> None:
 
     deletes = [r["path"] for r in destroyed.requests if r["method"] == "DELETE"]
     assert deletes == [f"/api/v2{outputs['prod_profile_href']}"]
+    assert destroyed.requests[0]["method"] == "GET"  # the refresh, part of the run
     assert stack.state == {}
 
 

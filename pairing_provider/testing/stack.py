@@ -161,9 +161,10 @@ class Stack:
     def destroy(self, *, refresh: bool | None = None) -> RunResult:
         """``pulumi destroy``: every resource the stack created deleted, newest first
         (``refresh`` as for :meth:`up`: a resource gone from the PCE first leaves the state)."""
+        logged = len(self._request_log())  # the refresh's reads are this run's requests too
         if self._refreshing(refresh):
             self.state = self._refreshed_state()
-        return self._without_program(Deployment.finish)
+        return self._without_program(Deployment.finish, logged)
 
     def resource(self, name: str, type_: str | None = None) -> ResourceState:
         """The state of the resource named ``name`` (and of type ``type_``, if given)."""
@@ -219,10 +220,12 @@ class Stack:
             registrations=list(deployment.registrations),
         )
 
-    def _without_program(self, action: Callable[[Deployment], None]) -> RunResult:
+    def _without_program(
+        self, action: Callable[[Deployment], None], logged: int | None = None
+    ) -> RunResult:
         """Refresh and destroy run without the program, with the config the last ``up`` saved
         in the state (as the engine configures providers for them)."""
-        logged = len(self._request_log())
+        logged = len(self._request_log()) if logged is None else logged
         completed = False
         with self._provider_channels(self._saved_config) as channels:
             deployment = Deployment(self.state, channels, preview=False)
