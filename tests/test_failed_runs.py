@@ -4,6 +4,10 @@ A registration that fails fails every output future of its resource and of the r
 waiting on it; asyncio logs each such future or task whose exception nobody retrieved
 ("Future exception was never retrieved", "Task exception was never retrieved") when it is
 garbage-collected, long after the test's ``pytest.raises`` caught the one error that matters.
+With SDK 3.216 (the lowest supported; ``.ci/run`` runs this file with it) every ``Output``
+also makes an ``is_known`` task that ends with the error and that nobody awaits: the kit marks
+a failed run's tasks retrieved (``stack._retrieve_failures``), cancels the ones still waiting,
+and leaves failed bare futures unreported.
 """
 
 from __future__ import annotations

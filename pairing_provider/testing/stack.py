@@ -14,6 +14,7 @@ import os
 import runpy
 import sys
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -334,13 +335,40 @@ def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         previous = asyncio.get_event_loop_policy().get_event_loop()
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_failed_outputs_are_reported)
+    tasks = _tracked_tasks(loop)
     asyncio.set_event_loop(loop)
     try:
         yield loop
+    except BaseException:
+        _retrieve_failures(tasks)
+        raise
     finally:
         _cancel_leftovers(loop)
         loop.close()
         asyncio.set_event_loop(previous)
+
+
+def _tracked_tasks(loop: asyncio.AbstractEventLoop) -> weakref.WeakSet[asyncio.Task[Any]]:
+    """Every task the run creates. The SDK makes some that nobody awaits once a resource has
+    failed (SDK 3.216's ``Output.is_known``, made for every output): they end with that
+    resource's error, which asyncio would log as "Task exception was never retrieved"."""
+    tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+    def track(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **options)
+        tasks.add(task)
+        return task
+
+    loop.set_task_factory(track)
+    return tasks
+
+
+def _retrieve_failures(tasks: weakref.WeakSet[asyncio.Task[Any]]) -> None:
+    """The run failed and raised its error: the tasks that ended with it (or with a copy)
+    have been reported, so their exceptions are marked retrieved."""
+    for task in list(tasks):
+        if task.done() and not task.cancelled():
+            task.exception()
 
 
 def _failed_outputs_are_reported(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
