@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from pairing_provider import redaction, transport
+from pairing_provider import held_profiles, redaction, transport
 from pairing_provider.batch_reads import ProfileReader
 from pairing_provider.config import Settings
 from pairing_provider.errors import (
@@ -803,3 +803,4 @@ def reset_connections() -> None:
     for client in clients:
         client.close()
     reset_pacers()
+    held_profiles.forget_all()  # the profiles a deployment's resources hold: a new process

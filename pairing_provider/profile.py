@@ -9,6 +9,7 @@ profile's href. The fields are declared once, in ``models.PairingProfileArgs`` /
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pulumi
@@ -23,7 +24,7 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 from pydantic import ValidationError
 
-from pairing_provider import creation
+from pairing_provider import adoption, creation, held_profiles
 from pairing_provider.declaration import (
     contains_unknown,
     is_unknown,
@@ -55,6 +56,7 @@ from pairing_provider.provider_base import IllumioResourceProvider, pce_operatio
 ADOPT_EXISTING = "adopt_existing"
 HREF_INPUTS = frozenset({"labels"})  # the inputs whose items are hrefs
 NAME_TAKEN = "name_must_be_unique"
+log = logging.getLogger("pairing_provider")
 
 
 def args_of(props: dict[str, Any], org_id: int | None) -> PairingProfileArgs:
@@ -161,6 +163,7 @@ class PairingProfileProvider(IllumioResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = args_of(props, self.org_id)
         proof = creation.Proof()
+        held_profiles.creating(proof.description)
         try:
             made = self.client.create_pairing_profile(
                 proof.post_body(args.api_body()),
@@ -171,10 +174,14 @@ class PairingProfileProvider(IllumioResourceProvider):
                 raise
             made = self._holder_of(args.name, exc)
             if not proof.made(made):  # another creator's: never claimed without adopt_existing
-                adopted = self._adopt_or_refuse(args, made, exc)
+                refused = adoption.refusal(args.name, args.adopt_existing, made, exc)
+                if refused is not None:
+                    raise refused from None
+                adopted = self._adopt(args, made)
                 return CreateResult(made["href"], outputs(args, adopted))
             # else our own POST, carried out although its answer was lost: finish it
-        self._finish(args, made["href"])
+        with held_profiles.holding(made["href"]):  # before the PUT replaces the mark
+            self._finish(args, made["href"])
         return CreateResult(made["href"], outputs(args, made))
 
     def _made_with(self, proof: creation.Proof, name: str) -> dict[str, Any] | None:
@@ -208,30 +215,11 @@ class PairingProfileProvider(IllumioResourceProvider):
             raise refusal  # the name clash is not with a profile we can see: report the PCE's word
         return existing
 
-    def _adopt_or_refuse(
-        self, args: PairingProfileArgs, existing: dict[str, Any], refusal: NotAcceptableError
-    ) -> dict[str, Any]:
-        if args.adopt_existing:
-            return self._adopt(args, existing)
-        unfinished = f" ({creation.UNFINISHED_NOTE})" if creation.is_unfinished(existing) else ""
-        raise PairingProfileError(
-            status=refusal.status,
-            method=refusal.method,
-            path=refusal.path,
-            request_id=refusal.request_id,
-            errors=refusal.errors,
-            detail=(
-                f"a pairing profile named {args.name!r} already exists at {existing['href']}"
-                f"{unfinished}; this create did not make it, so it is not taken. Set "
-                "adopt_existing=True only if no other stack manages that profile (e.g. it is "
-                "this stack's own and its state was lost)"
-            ),
-        )
-
     def _adopt(self, args: PairingProfileArgs, existing: dict[str, Any]) -> dict[str, Any]:
         """Take ``existing`` over, after checking its ven_type (which no PUT can change)."""
         self._check_ven_type(args, existing, "adopt")
-        return self._apply(existing["href"], args, existing)
+        with held_profiles.holding(existing["href"]):
+            return self._apply(existing["href"], args, existing)
 
     def _check_ven_type(
         self, args: PairingProfileArgs, existing: dict[str, Any], verb: str
@@ -291,9 +279,7 @@ class PairingProfileProvider(IllumioResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         href = self.valid_href(id_)
         body = self.client.profiles.get(href)
-        if body is None and not without_provider(
-            props
-        ):  # PairingProfile.get(): named by the program
+        if body is None and not without_provider(props):  # a get: named by the program
             raise NotFoundError(
                 status=404, method="GET", path=href, detail=f"no pairing profile at {href}"
             )
@@ -322,6 +308,9 @@ class PairingProfileProvider(IllumioResourceProvider):
     @pce_operation
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         href = self.valid_href(id_)
+        if props.get("is_default") is True:  # adopted by an older release, or imported
+            log.warning("%s is one of the PCE's default pairing profiles: kept, not deleted", href)
+            return
         try:
             self.client.delete_pairing_profile(href)
         except NotFoundError:

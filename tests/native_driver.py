@@ -213,20 +213,25 @@ def shared_plugin_fixture(simulator_server: Simulator) -> Iterator[Plugin]:
     """One plugin process per test session (per xdist worker), configured for the session's
     simulator; each test meets a reset simulator."""
     with Plugin() as running:
-        running.configure(
-            {
-                "pceHost": simulator_server.url,
-                "apiKeyUsername": API_USER,
-                "apiKeySecret": API_SECRET,
-                "requestTimeout": 5,
-                "maxRetries": 1,
-            }
-        )
+        running.configure(session_config(simulator_server))
         yield running
     assert API_SECRET not in running.stderr
 
 
+def session_config(simulator: Simulator) -> dict[str, Any]:
+    return {
+        "pceHost": simulator.url,
+        "apiKeyUsername": API_USER,
+        "apiKeySecret": API_SECRET,
+        "requestTimeout": 5,
+        "maxRetries": 1,
+    }
+
+
 @pytest.fixture(name="plugin")
 def plugin_fixture(shared_plugin: Plugin, simulator: Simulator) -> Plugin:
+    """The shared plugin configured again, as for a new deployment (nothing held from the
+    last test's), before the test's requests are counted."""
+    shared_plugin.configure(session_config(simulator))
     simulator.clear_requests()
     return shared_plugin

@@ -25,6 +25,7 @@ from tests.native_driver import (
     UNKNOWN,
     Plugin,
     plugin_fixture,  # noqa: F401 (a fixture)
+    session_config,
     shared_plugin_fixture,  # noqa: F401 (a fixture)
     struct,
 )
@@ -209,3 +210,23 @@ def test_a_key_due_for_renewal_names_why_in_its_detailed_diff(plugin: Plugin) ->
     assert {name: KIND(d.kind) for name, d in renewing.detailedDiff.items()} == {
         "renewBefore": "UPDATE_REPLACE"
     }
+
+
+def test_a_plugin_configured_again_serves_a_new_deployment(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    """What a deployment's resources created is held by the plugin process, so a second
+    resource of that deployment cannot take it; the engine configures a plugin once per
+    deployment, so a plugin configured again forgets it: a profile at the same href in a new
+    deployment is an ordinary taken name."""
+    checked, _ = plugin.check(PROFILE, "web", {}, {"name": "web", "enabled": True})
+    held = plugin.create(PROFILE, "web", checked)[0]
+    simulator.reset()  # a new org whose ids start again: the next profile gets the same href
+    assert simulator.state.create_profile(1, {"name": "web", "enabled": True})["href"] == held
+
+    plugin.configure(session_config(simulator))
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.create(PROFILE, "web", checked)
+
+    details = caught.value.details()
+    assert f"already exists at {held}" in details and "two resources" not in details

@@ -400,10 +400,13 @@ def test_a_twin_stack_creating_the_same_profile_meanwhile_is_never_claimed(
         method="POST", path="pairing_profiles$", status=502, when="before", retry_after=1.5
     )
     checked = engine.check(PROVIDER, {}, {"name": "web", "enabled": True}, urn=URN)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # Stack B runs in its own provider process, as another deployment does (in A's, its create
+    # would be a second resource of A's deployment declaring the name).
+    with Engine() as stack_b, ThreadPoolExecutor(max_workers=1) as pool:
+        stack_b.configure(stack_config(simulator), secret_keys={"illumio:apiKeySecret"})
         stack_a = pool.submit(engine.create, PROVIDER, checked.inputs, urn=URN)
         wait_for(lambda: any(r["status"] == 502 for r in simulator.requests()))
-        theirs = engine.create(PROVIDER, checked.inputs, urn=URN).id  # stack B, meanwhile
+        theirs = stack_b.create(PROVIDER, checked.inputs, urn=URN).id  # meanwhile
         with pytest.raises(EngineError) as caught:
             stack_a.result()
 

@@ -314,6 +314,10 @@ def render_pulumi_yaml(project: str) -> str:
         "  options:\n"
         "    toolchain: pip\n"
         "    virtualenv: venv\n"
+        "options:\n"
+        "  # Read the PCE before every preview, up and destroy, as Terraform's plan does:\n"
+        "  # without it a console edit or a deleted profile previews as no change.\n"
+        "  refresh: always\n"
     )
 
 

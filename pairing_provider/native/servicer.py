@@ -20,6 +20,7 @@ import grpc  # type: ignore[import-untyped]
 from google.protobuf import empty_pb2  # type: ignore[import-untyped]
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
+from pairing_provider.client import reset_connections
 from pairing_provider.config import CONFIG_NAMESPACE, SOURCES, Settings
 from pairing_provider.errors import ConfigurationError, IllumioError
 from pairing_provider.native import invokes, wire
@@ -151,6 +152,10 @@ class Servicer(provider_pb2_grpc.ResourceProviderServicer):
         if not values:  # an engine that sends only the variables: "illumio:config:pceHost"
             prefix = f"{CONFIG_NAMESPACE}:config:"
             values = {k.removeprefix(prefix): v for k, v in request.variables.items()}
+        # An engine configures a plugin once, at the start of a deployment; a plugin configured
+        # again serves a new one: what an earlier one held (connections, caches, the profiles
+        # its resources created or adopted) is not this one's.
+        reset_connections()
         for resource in self.resources.values():
             resource.provider.configure(ConfigureRequest(values))  # type: ignore[arg-type]
         return provider_pb2.ConfigureResponse(

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import runpy
 import sys
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -29,11 +28,18 @@ from pulumi.runtime.settings import SETTINGS, set_root_resource
 from pairing_provider.testing.channels import ChannelFactory, Channels, in_process
 from pairing_provider.testing.engine import Deployment
 from pairing_provider.testing.monitor import DeploymentMonitor
+from pairing_provider.testing.project import (
+    Program as Program,
+)
+from pairing_provider.testing.project import (
+    project_files,
+    project_name,
+    refreshes_always,
+)
 from pairing_provider.testing.records import PendingOperation, Step
 from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 from pairing_provider.testing.wire import from_grpc
 
-Program = Callable[[], Any] | str | os.PathLike[str]
 NO_CHANGE = ("same", "read")
 
 
@@ -102,8 +108,11 @@ class Stack:
         channels: ChannelFactory = in_process,
     ) -> None:
         self.program = program
-        self.directory, project_file = _project_files(program)
-        self.project = project or _project_name(self.directory, project_file)
+        self.directory, project_file = project_files(program)
+        self.project = project or project_name(self.directory, project_file)
+        # Pulumi.yaml's ``options: refresh: always``: a refresh before every up, preview and
+        # destroy, as the CLI's getRefreshOption makes of it.
+        self.refresh_always = refreshes_always(project_file)
         self.name = stack
         self.config = {
             _qualified(key, self.project): value for key, value in (config or {}).items()
@@ -124,14 +133,19 @@ class Stack:
         if secret:
             self.secrets = self.secrets | {qualified}
 
-    def up(self, *, interrupt_after_create: str | None = None) -> RunResult:
+    def up(
+        self, *, interrupt_after_create: str | None = None, refresh: bool | None = None
+    ) -> RunResult:
         """``pulumi up``. ``interrupt_after_create="web"`` plays a run killed once the provider
         created ``web`` and before the engine saved it: :class:`StackInterrupted` is raised and
-        the state keeps a pending create (``pending_operations``)."""
-        return self._run(preview=False, interrupt_after_create=interrupt_after_create)
+        the state keeps a pending create (``pending_operations``). ``refresh`` is the CLI's
+        ``--refresh`` (``None``: the project's ``options: refresh``)."""
+        return self._run(False, interrupt_after_create, self._refreshing(refresh))
 
-    def preview(self) -> RunResult:
-        return self._run(preview=True)
+    def preview(self, *, refresh: bool | None = None) -> RunResult:
+        """``pulumi preview``; ``refresh`` as for :meth:`up`. A refresh before a preview reads
+        every resource back, and the preview diffs against what it read; nothing is saved."""
+        return self._run(True, refresh=self._refreshing(refresh))
 
     def refresh(self, *, clear_pending_creates: bool = False) -> RunResult:
         """``pulumi refresh``: the state read back from the PCE (drift, deletions).
@@ -145,21 +159,44 @@ class Stack:
             )
         return result
 
-    def destroy(self) -> RunResult:
-        """``pulumi destroy``: every resource the stack created deleted, newest first."""
-        return self._without_program(Deployment.finish)
+    def destroy(self, *, refresh: bool | None = None) -> RunResult:
+        """``pulumi destroy``: every resource the stack created deleted, newest first
+        (``refresh`` as for :meth:`up`: a resource gone from the PCE first leaves the state)."""
+        logged = len(self._request_log())  # the refresh's reads are this run's requests too
+        if self._refreshing(refresh):
+            self.state = self._refreshed_state()
+        return self._without_program(Deployment.finish, logged)
 
     def resource(self, name: str, type_: str | None = None) -> ResourceState:
         """The state of the resource named ``name`` (and of type ``type_``, if given)."""
         return find_resource(list(self.state.values()), name, type_)
 
-    def _run(self, preview: bool, interrupt_after_create: str | None = None) -> RunResult:
-        warnings = [] if preview else pending_operations_warning(self.pending_operations)
+    def _refreshing(self, refresh: bool | None) -> bool:
+        """An explicit ``--refresh`` (true or false) wins over the project option."""
+        return self.refresh_always if refresh is None else refresh
+
+    def _refreshed_state(self) -> dict[str, ResourceState]:
+        """The state as a refresh reads it back (``deploymentExecutor.refresh``: a Read of every
+        resource of the old state, with the providers the state configured)."""
+        with self._provider_channels(self._saved_config) as channels:
+            deployment = Deployment(self.state, channels, preview=False)
+            deployment.refresh()
+        return deployment.state
+
+    def _run(
+        self, preview: bool, interrupt_after_create: str | None = None, refresh: bool = False
+    ) -> RunResult:
+        # The engine warns of pending operations only when it does not refresh first
+        # (deploymentExecutor.Execute), and never in a preview.
+        quiet = preview or refresh
+        warnings = [] if quiet else pending_operations_warning(self.pending_operations)
         logged = len(self._request_log())
+        # An up saves what its refresh read, a preview saves nothing.
+        prior = self._refreshed_state() if refresh and self.state else self.state
         completed = False
         with self._provider_channels(self.config) as channels:
             deployment = Deployment(
-                self.state, channels, preview, self.pending_operations, interrupt_after_create
+                prior, channels, preview, self.pending_operations, interrupt_after_create
             )
             try:
                 with _event_loop() as loop, self._inside_project():
@@ -169,8 +206,8 @@ class Stack:
                     completed = True
             finally:
                 pulumi.runtime.set_all_config({}, [])
-                self.state = deployment.final_state(completed)
                 if not preview:
+                    self.state = deployment.final_state(completed)
                     self.pending_operations = tuple(deployment.pending)
         outputs = _stack_outputs(deployment)
         if not preview:
@@ -184,10 +221,12 @@ class Stack:
             registrations=list(deployment.registrations),
         )
 
-    def _without_program(self, action: Callable[[Deployment], None]) -> RunResult:
+    def _without_program(
+        self, action: Callable[[Deployment], None], logged: int | None = None
+    ) -> RunResult:
         """Refresh and destroy run without the program, with the config the last ``up`` saved
         in the state (as the engine configures providers for them)."""
-        logged = len(self._request_log())
+        logged = len(self._request_log()) if logged is None else logged
         completed = False
         with self._provider_channels(self._saved_config) as channels:
             deployment = Deployment(self.state, channels, preview=False)
@@ -296,13 +335,40 @@ def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         previous = asyncio.get_event_loop_policy().get_event_loop()
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_failed_outputs_are_reported)
+    tasks = _tracked_tasks(loop)
     asyncio.set_event_loop(loop)
     try:
         yield loop
+    except BaseException:
+        _retrieve_failures(tasks)
+        raise
     finally:
         _cancel_leftovers(loop)
         loop.close()
         asyncio.set_event_loop(previous)
+
+
+def _tracked_tasks(loop: asyncio.AbstractEventLoop) -> weakref.WeakSet[asyncio.Task[Any]]:
+    """Every task the run creates. The SDK makes some that nobody awaits once a resource has
+    failed (SDK 3.216's ``Output.is_known``, made for every output): they end with that
+    resource's error, which asyncio would log as "Task exception was never retrieved"."""
+    tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+    def track(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **options)
+        tasks.add(task)
+        return task
+
+    loop.set_task_factory(track)
+    return tasks
+
+
+def _retrieve_failures(tasks: weakref.WeakSet[asyncio.Task[Any]]) -> None:
+    """The run failed and raised its error: the tasks that ended with it (or with a copy)
+    have been reported, so their exceptions are marked retrieved."""
+    for task in list(tasks):
+        if task.done() and not task.cancelled():
+            task.exception()
 
 
 def _failed_outputs_are_reported(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -339,42 +405,6 @@ def _shown(value: Any) -> Any:
     if isinstance(value, list):
         return [_shown(item) for item in value]
     return value
-
-
-def _project_files(program: Program) -> tuple[Path | None, Path | None]:
-    """(the directory of the program's ``__main__.py``, the project's ``Pulumi.yaml``).
-
-    ``program`` is a project directory (its ``Pulumi.yaml`` may name the program's directory
-    with ``main:``, as the repository root's does), a program directory or its ``__main__.py``.
-    """
-    if callable(program):
-        return None, None
-    path = Path(program).resolve()
-    directory = path.parent if path.name == "__main__.py" else path
-    candidate = directory / "Pulumi.yaml"
-    project_file = candidate if candidate.is_file() else None
-    if project_file is not None and not (directory / "__main__.py").is_file():
-        main = _top_level_scalar(project_file, "main")
-        directory = (directory / main).resolve() if main else directory
-    if not (directory / "__main__.py").is_file():
-        raise FileNotFoundError(f"no __main__.py in {directory}")
-    return directory, project_file
-
-
-def _project_name(directory: Path | None, project_file: Path | None) -> str:
-    """``name:`` of the project's Pulumi.yaml, else the program directory's name."""
-    if directory is None:
-        return "project"
-    name = _top_level_scalar(project_file, "name") if project_file else None
-    return name or directory.name
-
-
-def _top_level_scalar(project_file: Path, key: str) -> str | None:
-    """A plain or quoted top-level ``key: value`` of a Pulumi.yaml (no YAML library needed)."""
-    text = project_file.read_text(encoding="utf-8")
-    pattern = rf"^{key}:[ \t]*(['\"]?)([^'\"\n#]+?)\1[ \t]*(#.*)?$"
-    match = re.search(pattern, text, re.MULTILINE)
-    return match.group(2) if match else None
 
 
 def _qualified(key: str, project: str) -> str:
