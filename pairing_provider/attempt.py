@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from pairing_provider import transport
-from pairing_provider.config import Settings
+from pairing_provider.config import Settings, where
 from pairing_provider.errors import (
     OperationTimeoutError,
     PCEConnectionError,
@@ -64,7 +64,8 @@ class Attempt:
         if response is None:
             # The exception text names the URL and the reason; never the credentials.
             reason = f"{type(failure).__name__}: {failure}"
-            detail = "; ".join(filter(None, [reason, tried, note, scheme_hint(settings, failure)]))
+            hints = [scheme_hint(settings, failure), client_certificate_hint(settings, failure)]
+            detail = "; ".join(filter(None, [reason, tried, note, *hints]))
             timed_out = isinstance(failure, transport.DeadlinePassed)
             if timed_out:
                 detail = f"the {settings.operation_timeout:g}s operation timeout passed; {detail}"
@@ -98,6 +99,31 @@ def scheme_hint(settings: Settings, failure: requests.RequestException | None) -
             f"check illumio:pceHost ({settings.pce_host}): https:// vs http:// and the "
             "port (a PCE serves https, on 8443 on-premises or 443 for SaaS)"
         )
+    return ""
+
+
+# TLS alerts a server sends about the client's certificate (OpenSSL's names for them).
+CERTIFICATE_REQUIRED_ALERT = "CERTIFICATE_REQUIRED"  # TLS 1.3: none was sent
+TLS_CLOSED = "EOF occurred in violation of protocol"  # ssl.SSLEOFError's text
+CERTIFICATE_REFUSED_ALERTS = ("ALERT_BAD_CERTIFICATE", "ALERT_UNKNOWN_CA", "CERTIFICATE_UNKNOWN")
+
+
+def client_certificate_hint(settings: Settings, failure: requests.RequestException | None) -> str:
+    """What to set when the PCE (or a gateway before it) asked for a TLS client certificate,
+    or did not accept the one given."""
+    text = str(failure)
+    settings_named = f"{where('client_cert')} and {where('client_key')}"
+    if CERTIFICATE_REQUIRED_ALERT in text:
+        return f"the PCE asks for a TLS client certificate: set {settings_named}"
+    if settings.client_cert is None and TLS_CLOSED in text:
+        # Under TLS 1.3 the server checks the client's certificate after the client thinks
+        # the handshake is done: its alert may be lost to the connection's close.
+        return (
+            "the PCE closed the TLS connection: if it asks for a TLS client certificate, set "
+            + settings_named
+        )
+    if settings.client_cert is not None and any(a in text for a in CERTIFICATE_REFUSED_ALERTS):
+        return f"the PCE did not accept the TLS client certificate of {settings_named}"
     return ""
 
 

@@ -121,7 +121,7 @@ class PCEConnectionError(PCEError):
 
     def _message(self) -> str:
         message = super()._message()
-        if self.maybe_processed or "illumio:pceHost" in message:
+        if self.maybe_processed or "illumio:" in message:  # a hint named its setting already
             return message
         # No connection at all (refused, unknown host, TLS refused): the host setting first.
         return f"{message}; could not connect: check {HOST_SETTING} and that the PCE is up"

@@ -76,7 +76,13 @@ class PCESession:
         self._clock = clock
         secret = settings.api_key_secret.get_secret_value()
         redaction.register_secret(settings.api_key_username, secret)
-        self._session = transport.new_session(use_environment_proxies=settings.uses_tls)
+        if settings.https_proxy is not None:
+            redaction.register_url_credentials(settings.https_proxy)
+        self._session = transport.new_session(
+            use_environment_proxies=settings.uses_tls,
+            proxy=settings.https_proxy,
+            cert=settings.client_certificate,
+        )
         self._session.auth = (settings.api_key_username, secret)
         self._session.verify = settings.verify
         self._pacer = pacer or self._default_pacer(settings, clock, sleep)

@@ -186,12 +186,23 @@ def _watch_pools(manager: PoolManager) -> None:
     manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
-def new_session(*, use_environment_proxies: bool) -> requests.Session:
-    """A pooled session: no redirects followed by requests itself (the caller paces them)."""
+def new_session(
+    *,
+    use_environment_proxies: bool,
+    proxy: str | None = None,
+    cert: str | tuple[str, str] | None = None,
+) -> requests.Session:
+    """A pooled session: no redirects followed by requests itself (the caller paces them).
+
+    ``proxy``: every https request goes through it (CONNECT), whatever ``HTTPS_PROXY`` or
+    ``NO_PROXY`` say; ``cert``: the TLS client certificate (requests' ``cert``)."""
     session = requests.Session()
     session.headers.update({"Accept": "application/json"})
     # Over plain http an environment proxy would read the API key in clear: never use one.
     session.trust_env = use_environment_proxies
+    if proxy is not None:
+        session.proxies = {"https": proxy}
+    session.cert = cert
     # A connection kept for each call under way: the dynamic provider server runs 4 at once,
     # the native one up to 64 (native/server.py, WORKERS). Past the pool's size a connection
     # is made for one request and dropped: a TCP (and TLS) handshake each time.
@@ -249,8 +260,11 @@ def _send(
     prepared.prepare_body(None, None, json)
     prepared.prepare_auth(session.auth, url)
     prepared.prepare_hooks(session.hooks)
-    # Environment proxies and CA bundle variables, as session.request applies them.
-    settings = session.merge_environment_settings(prepared.url, {}, True, verify, None)
+    # Environment proxies and CA bundle variables, as session.request applies them; the
+    # session's own proxy given as the request's, so that an environment one cannot win.
+    settings = session.merge_environment_settings(
+        prepared.url, dict(session.proxies), True, verify, None
+    )
     return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
 
 
