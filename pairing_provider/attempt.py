@@ -9,9 +9,9 @@ from typing import Any
 
 import requests
 
-from pairing_provider import transport
 from pairing_provider.config import Settings, where
 from pairing_provider.errors import (
+    DeadlinePassed,
     OperationTimeoutError,
     PCEConnectionError,
     PCEError,
@@ -66,7 +66,7 @@ class Attempt:
             reason = f"{type(failure).__name__}: {failure}"
             hints = [scheme_hint(settings, failure), client_certificate_hint(settings, failure)]
             detail = "; ".join(filter(None, [reason, tried, note, *hints]))
-            timed_out = isinstance(failure, transport.DeadlinePassed)
+            timed_out = isinstance(failure, DeadlinePassed)
             if timed_out:
                 detail = f"the {settings.operation_timeout:g}s operation timeout passed; {detail}"
             return (OperationTimeoutError if timed_out else PCEConnectionError)(

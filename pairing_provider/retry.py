@@ -12,7 +12,7 @@ from enum import Enum
 import requests
 import urllib3
 
-from pairing_provider import transport
+from pairing_provider.errors import DeadlinePassed
 
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 UNCLEAR_STATUSES = frozenset({502, 503, 504})  # a gateway's word: the PCE may have done it
@@ -48,7 +48,7 @@ class RetryPolicy:
         response: requests.Response | None, failure: requests.RequestException | None
     ) -> Outcome:
         if response is None:
-            if isinstance(failure, requests.exceptions.SSLError | transport.DeadlinePassed):
+            if isinstance(failure, requests.exceptions.SSLError | DeadlinePassed):
                 return Outcome.FINAL  # a bad certificate stays bad; no time is left
             return Outcome.UNCLEAR if request_was_sent(failure) else Outcome.REFUSED
         if response.status_code == 429 or is_database_lock(response):
@@ -77,7 +77,7 @@ def request_was_sent(failure: requests.RequestException | None) -> bool:
     could be made, or TLS was refused): such a request is safe to send again, even a POST."""
     if isinstance(failure, requests.exceptions.SSLError | requests.exceptions.ConnectTimeout):
         return False
-    if isinstance(failure, transport.DeadlinePassed):
+    if isinstance(failure, DeadlinePassed):
         return failure.sent
     reason = failure.args[0] if failure is not None and failure.args else None
     reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause

@@ -24,8 +24,14 @@ from pairing_provider import redaction, transport
 from pairing_provider.answers import json_object, unexpected
 from pairing_provider.attempt import Attempt, Request
 from pairing_provider.config import Settings
-from pairing_provider.errors import PCEError, UnexpectedResponseError
-from pairing_provider.pacing import NoRoomBeforeDeadline, RequestPacer, pacer_for
+from pairing_provider.errors import (
+    BodyTooLarge,
+    DeadlinePassed,
+    NoRoomBeforeDeadline,
+    PCEError,
+    UnexpectedResponseError,
+)
+from pairing_provider.pacing import RequestPacer, pacer_for
 from pairing_provider.retry import IDEMPOTENT_METHODS, Outcome, RetryPolicy
 
 log = logging.getLogger("pairing_provider")
@@ -263,7 +269,7 @@ class PCESession:
             with self._pacer.slot(deadline):  # the wait for room is bounded by the deadline too
                 attempt = self._send_single_request(request, url, params, deadline)
         except NoRoomBeforeDeadline as exc:
-            return Attempt(request, failure=transport.DeadlinePassed(str(exc), sent=False))
+            return Attempt(request, failure=exc)
         if attempt.response is not None:
             log.debug(
                 "%s %s -> %s (Request-ID %s)",
@@ -279,7 +285,7 @@ class PCESession:
     ) -> Attempt:
         seconds = deadline - self._clock()
         if seconds <= 0:
-            failure = transport.DeadlinePassed("no time left to send it", sent=False)
+            failure = DeadlinePassed("no time left to send it", sent=False)
             return Attempt(request, failure=failure)
         per_read = min(self.settings.request_timeout, seconds)
         try:
@@ -298,7 +304,7 @@ class PCESession:
             )
         except requests.RequestException as exc:
             return Attempt(request, failure=exc)
-        except transport.BodyTooLarge as exc:
+        except BodyTooLarge as exc:
             raise self._too_large(request.method, url, str(exc)) from None
         return Attempt(request, response=response)
 

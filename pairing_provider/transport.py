@@ -23,23 +23,15 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import PoolManager
 
+from pairing_provider.errors import BodyTooLarge, DeadlinePassed
+
+__all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "DeadlinePassed", "exchange", "new_session"]
+
 # Far above any real answer (a profile reads as about 1.5 KB, so a 500-item listing page is
 # under 1 MiB and 64 MiB holds an asynchronous collection of some 40,000 profiles), and low
 # enough that a hostile or broken server cannot exhaust the provider's memory.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
-
-
-class DeadlinePassed(requests.RequestException):
-    """The operation deadline passed before or while the exchange was under way."""
-
-    def __init__(self, message: str, *, sent: bool = True) -> None:
-        super().__init__(message)
-        self.sent = sent  # False: no byte of the request left
-
-
-class BodyTooLarge(Exception):
-    """The answer's body is past ``MAX_BODY_BYTES`` (declared, or counted while reading)."""
 
 
 class _Watch:
