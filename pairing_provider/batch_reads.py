@@ -6,7 +6,8 @@ engine has them read in parallel). A read that finds no fresh snapshot waits a m
 reader lists every profile of the org once (asynchronously past 500) and answers the whole
 burst from that snapshot, for a short, bounded time; when none comes, it is a lone read and
 costs one GET. Reads happen only in a refresh or a ``.get``, where a tenth of a second is
-nothing next to what the refresh itself takes. Each client (``client.profiles``) has one reader.
+nothing next to what the refresh itself takes. Each connection (``client.profiles``) has one
+reader; it wraps the endpoints and is told of every write through their ``on_write``.
 
 Exactness is kept where it matters:
 - a profile missing from the snapshot (deleted, or created after it was taken) is confirmed
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pairing_provider.errors import NotFoundError, PCEError
 
 if TYPE_CHECKING:
-    from pairing_provider.client import PCEClient
+    from pairing_provider.endpoints import PCEEndpoints
 
 log = logging.getLogger("pairing_provider")
 SNAPSHOT_MAX_AGE_SECONDS = 30.0  # long enough for a large refresh, short enough to stay fresh
@@ -40,7 +41,7 @@ class ProfileReader:
 
     def __init__(
         self,
-        client: PCEClient,
+        client: PCEEndpoints,
         *,
         clock: Callable[[], float] = time.monotonic,
         max_age: float = SNAPSHOT_MAX_AGE_SECONDS,

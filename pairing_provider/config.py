@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,23 @@ SOURCES: tuple[SettingSource, ...] = (
         "allowInsecureHttp",
         "ILLUMIO_ALLOW_INSECURE_HTTP",
         "true allows an http:// pceHost that is not this machine (the key travels in clear)",
+    ),
+    SettingSource(
+        "https_proxy",
+        "httpsProxy",
+        "ILLUMIO_HTTPS_PROXY",
+        "proxy URL (http://[user:password@]host:port) to reach an https:// pceHost through, "
+        "by CONNECT; set it as a secret when it holds a password",
+    ),
+    SettingSource(
+        "client_cert",
+        "clientCert",
+        "ILLUMIO_CLIENT_CERT",
+        "PEM file of the TLS client certificate for a PCE that asks for one (the key too, "
+        "unless clientKey is set)",
+    ),
+    SettingSource(
+        "client_key", "clientKey", "ILLUMIO_CLIENT_KEY", "PEM file of clientCert's private key"
     ),
     SettingSource(
         "request_timeout", "requestTimeout", "ILLUMIO_REQUEST_TIMEOUT", "seconds per HTTP request"
@@ -145,6 +163,10 @@ class Settings(BaseModel):
     ca_file: str | None = None
     insecure: bool = False
     allow_insecure_http: bool = False
+    # repr=False: a proxy URL may carry a password (redacted from messages by the client).
+    https_proxy: str | None = Field(default=None, repr=False)
+    client_cert: str | None = None
+    client_key: str | None = None
     request_timeout: float = Field(default=30.0, gt=0, le=3600)
     max_retries: int = Field(default=5, ge=0, le=100)
     operation_timeout: float = Field(default=300.0, gt=0, le=86400)
@@ -183,9 +205,14 @@ class Settings(BaseModel):
             )
         return value
 
-    @field_validator("ca_file")
+    @field_validator("https_proxy")
     @classmethod
-    def _ca_file(cls, value: str | None) -> str | None:
+    def _proxy(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else check_proxy_url(value.strip())
+
+    @field_validator("ca_file", "client_cert", "client_key")
+    @classmethod
+    def _file(cls, value: str | None) -> str | None:
         if value is not None and not os.path.isfile(value):
             # The path is not shown: a secret pasted into the wrong setting must not leak.
             raise ValueError("no such file (the path given is not shown)")
@@ -201,6 +228,27 @@ class Settings(BaseModel):
             f"'{CONFIG_NAMESPACE}:allowInsecureHttp' or environment variable "
             "ILLUMIO_ALLOW_INSECURE_HTTP set to true"
         )
+
+    @model_validator(mode="after")
+    def _tls_only_settings(self) -> Settings:
+        if self.client_key is not None and self.client_cert is None:
+            raise ValueError(f"clientKey is set without clientCert: set {where('client_cert')} too")
+        given = [field for field in ("https_proxy", "client_cert") if getattr(self, field)]
+        if given and not self.uses_tls:
+            raise ValueError(
+                f"{' and '.join(where(field) for field in given)}: used with an https:// "
+                "pceHost only (over plain http no proxy and no client certificate is used)"
+            )
+        if self.client_cert is not None:
+            check_client_certificate(self.client_cert, self.client_key)
+        return self
+
+    @property
+    def client_certificate(self) -> str | tuple[str, str] | None:
+        """The ``cert`` argument for requests: one PEM file, or (certificate, key)."""
+        if self.client_cert is None:
+            return None
+        return self.client_cert if self.client_key is None else (self.client_cert, self.client_key)
 
     @property
     def uses_tls(self) -> bool:
@@ -250,6 +298,45 @@ class Settings(BaseModel):
             return cls.model_validate(raw)
         except ValidationError as exc:
             raise ConfigurationError(_describe_problems(exc)) from None
+
+
+def check_proxy_url(value: str) -> str:
+    """An http(s) proxy URL with a host and port and no path; problems are named without the
+    value, which may hold a password."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(
+            "scheme must be http or https, e.g. http://proxy.example.com:3128 (the value is "
+            "not shown)"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("has an invalid port (the value is not shown)") from None
+    if not parts.hostname or port is None:
+        raise ValueError("must name a host and a port (the value is not shown)")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ValueError("must be a host and port, not a path (the value is not shown)")
+    return value
+
+
+def check_client_certificate(cert: str, key: str | None) -> None:
+    """Load the client certificate and key once, so a wrong file is a configuration error
+    before any request (``ssl``'s reason names the problem, never the file's content)."""
+    try:
+        ssl.create_default_context().load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+        raise ValueError(
+            f"{where('client_cert')} and {where('client_key')}: the certificate and its "
+            f"private key do not load ({reason}); both must be PEM, the key unencrypted"
+        ) from None
+
+
+def where(field: str) -> str:
+    """Both places a setting can be given, as messages name them."""
+    source = next(source for source in SOURCES if source.field == field)
+    return f"'{CONFIG_NAMESPACE}:{source.config_key}' ({source.env_var})"
 
 
 def _is_latin1(text: str) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
+
 from pairing_provider.redaction import redact
 
 
@@ -121,7 +123,7 @@ class PCEConnectionError(PCEError):
 
     def _message(self) -> str:
         message = super()._message()
-        if self.maybe_processed or "illumio:pceHost" in message:
+        if self.maybe_processed or "illumio:" in message:  # a hint named its setting already
             return message
         # No connection at all (refused, unknown host, TLS refused): the host setting first.
         return f"{message}; could not connect: check {HOST_SETTING} and that the PCE is up"
@@ -191,3 +193,32 @@ _BY_STATUS: dict[int, type[PCEError]] = {
 
 def error_class_for(status: int) -> type[PCEError]:
     return _BY_STATUS.get(status, PCEError)
+
+
+# -- internal: raised and handled inside the PCE client, never seen by a caller -------------
+# Each ends as one of the errors above (the client's attempt record builds it), so that a
+# caller meets one tree; they live here so that every exception class has one home.
+
+
+class DeadlinePassed(requests.RequestException):
+    """The operation deadline passed before or while an exchange was under way; the attempt
+    that met it ends as an ``OperationTimeoutError``."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent  # False: no byte of the request left
+
+
+class NoRoomBeforeDeadline(DeadlinePassed):
+    """The request budget has no room for another request before the operation's deadline
+    (nothing was sent)."""
+
+    def __init__(self, waited: float) -> None:
+        message = f"no room in the request budget before the deadline (waited {waited:g}s)"
+        super().__init__(message, sent=False)
+        self.waited = waited
+
+
+class BodyTooLarge(Exception):
+    """An answer's body is past the transport's cap (declared, or counted while reading); it
+    ends as an ``UnexpectedResponseError``."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pairing_provider.client import PCEClient
+    from pairing_provider.endpoints import PCEEndpoints
 
 LISTING_MAX_AGE_SECONDS = 60.0
 RELIST_ON_MISS_AFTER_SECONDS = 2.0
@@ -40,7 +40,7 @@ class LabelDirectory:
 
     def __init__(
         self,
-        client: PCEClient,
+        client: PCEEndpoints,
         *,
         clock: Callable[[], float] = time.monotonic,
         max_age: float = LISTING_MAX_AGE_SECONDS,

@@ -24,6 +24,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from pairing_provider.budget_file import BudgetFile
+from pairing_provider.errors import NoRoomBeforeDeadline
+
+__all__ = ["NoRoomBeforeDeadline", "RequestPacer", "pacer_for", "reset_pacers"]
 
 
 class RequestPacer:
@@ -105,14 +108,6 @@ class RequestPacer:
             self.window = max(self.window, window)
             if self._budget_file is not None:
                 self._budget_file.window = self.window
-
-
-class NoRoomBeforeDeadline(Exception):
-    """The request budget has no room for another request before the operation's deadline."""
-
-    def __init__(self, waited: float) -> None:
-        super().__init__(f"no room in the request budget before the deadline (waited {waited:g}s)")
-        self.waited = waited
 
 
 _pacers: dict[tuple[str, str], RequestPacer] = {}

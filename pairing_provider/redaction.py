@@ -12,6 +12,7 @@ import base64
 import logging
 import re
 import threading
+from urllib.parse import unquote, urlsplit
 
 REDACTED = "[redacted]"
 # A credential after an auth scheme name, as a header or an echo of one would carry it: 8 or
@@ -30,6 +31,16 @@ def register_secret(username: str, secret: str) -> None:
     forms = {secret, base64.b64encode(pair).decode("ascii")}
     with _lock:
         _secrets.update(form for form in forms if len(form) >= 4)
+
+
+def register_url_credentials(url: str) -> None:
+    """A URL's ``user:password@`` (a proxy's): the password as written and decoded, and the
+    ``Proxy-Authorization: Basic`` form of each."""
+    parts = urlsplit(url)
+    if parts.password:
+        username = parts.username or ""
+        register_secret(username, parts.password)
+        register_secret(unquote(username), unquote(parts.password))
 
 
 def redact(text: str) -> str:

@@ -23,23 +23,15 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import PoolManager
 
+from pairing_provider.errors import BodyTooLarge, DeadlinePassed
+
+__all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "DeadlinePassed", "exchange", "new_session"]
+
 # Far above any real answer (a profile reads as about 1.5 KB, so a 500-item listing page is
 # under 1 MiB and 64 MiB holds an asynchronous collection of some 40,000 profiles), and low
 # enough that a hostile or broken server cannot exhaust the provider's memory.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
-
-
-class DeadlinePassed(requests.RequestException):
-    """The operation deadline passed before or while the exchange was under way."""
-
-    def __init__(self, message: str, *, sent: bool = True) -> None:
-        super().__init__(message)
-        self.sent = sent  # False: no byte of the request left
-
-
-class BodyTooLarge(Exception):
-    """The answer's body is past ``MAX_BODY_BYTES`` (declared, or counted while reading)."""
 
 
 class _Watch:
@@ -186,12 +178,23 @@ def _watch_pools(manager: PoolManager) -> None:
     manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
-def new_session(*, use_environment_proxies: bool) -> requests.Session:
-    """A pooled session: no redirects followed by requests itself (the caller paces them)."""
+def new_session(
+    *,
+    use_environment_proxies: bool,
+    proxy: str | None = None,
+    cert: str | tuple[str, str] | None = None,
+) -> requests.Session:
+    """A pooled session: no redirects followed by requests itself (the caller paces them).
+
+    ``proxy``: every https request goes through it (CONNECT), whatever ``HTTPS_PROXY`` or
+    ``NO_PROXY`` say; ``cert``: the TLS client certificate (requests' ``cert``)."""
     session = requests.Session()
     session.headers.update({"Accept": "application/json"})
     # Over plain http an environment proxy would read the API key in clear: never use one.
     session.trust_env = use_environment_proxies
+    if proxy is not None:
+        session.proxies = {"https": proxy}
+    session.cert = cert
     # A connection kept for each call under way: the dynamic provider server runs 4 at once,
     # the native one up to 64 (native/server.py, WORKERS). Past the pool's size a connection
     # is made for one request and dropped: a TCP (and TLS) handshake each time.
@@ -249,8 +252,11 @@ def _send(
     prepared.prepare_body(None, None, json)
     prepared.prepare_auth(session.auth, url)
     prepared.prepare_hooks(session.hooks)
-    # Environment proxies and CA bundle variables, as session.request applies them.
-    settings = session.merge_environment_settings(prepared.url, {}, True, verify, None)
+    # Environment proxies and CA bundle variables, as session.request applies them; the
+    # session's own proxy given as the request's, so that an environment one cannot win.
+    settings = session.merge_environment_settings(
+        prepared.url, dict(session.proxies), True, verify, None
+    )
     return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
 
 

@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         help="start (and reset to) an empty PCE, without the default pairing profiles",
     )
     parser.add_argument("--tls", action="store_true", help="serve HTTPS, self-signed")
+    parser.add_argument(
+        "--client-ca",
+        metavar="PEM",
+        help="with --tls: ask every client for a certificate signed by this CA bundle",
+    )
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     return parser
 
@@ -82,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             "an API key is needed: --api-key-username/--api-key-secret or "
             "ILLUMIO_API_KEY_USERNAME/ILLUMIO_API_KEY_SECRET"
         )
+    if args.client_ca is not None and not args.tls:
+        parser.error("--client-ca needs --tls")
     if args.rate_limit is not None and args.rate_limit < 1:
         parser.error("--rate-limit must be a positive integer")
     stopping = threading.Event()
@@ -109,6 +116,7 @@ def _serve(args: argparse.Namespace, username: str, secret: str, stopping: threa
         rate_limit=args.rate_limit,
         data_file=args.data_file,
         tls=args.tls,
+        client_ca=args.client_ca,
         async_retry_after=args.async_retry_after,
         rate_window=args.rate_window,
         verbose=args.verbose,

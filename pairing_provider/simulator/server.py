@@ -125,9 +125,14 @@ class Simulator:
         location: str = "path",
         location_host: str | None = None,
         request_log_limit: int = DEFAULT_LIMIT,
+        client_ca: str | os.PathLike[str] | None = None,
     ) -> None:
         """``release``, ``seed_defaults``, ``location``, ``location_host``: see
-        :class:`~.settings.Settings` (a reset returns to these)."""
+        :class:`~.settings.Settings` (a reset returns to these). ``client_ca`` (with ``tls``):
+        a PEM bundle; every client must present a certificate it signed, as a PCE set up for
+        client certificates asks."""
+        if client_ca is not None and not tls:
+            raise ValueError("client_ca needs tls=True: a client certificate is a TLS matter")
         settings = Settings(
             release=release,
             location=location,
@@ -149,6 +154,7 @@ class Simulator:
         self.host = host
         self.port = port
         self.tls = tls
+        self.client_ca = client_ca
         self.verbose = verbose
         self.url: str | None = None
         self.cert_path: str | None = None
@@ -196,6 +202,9 @@ class Simulator:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(cert_path, key_path)
+        if self.client_ca is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(cafile=self.client_ca)
         return context
 
     def stop(self) -> None:
