@@ -24,10 +24,11 @@ from hypothesis import strategies as st
 from conftest import stack_config
 from pairing_provider.client import PCEClient
 from pairing_provider.migrate import MigrationError, main, parse_state, plan_migration
+from pairing_provider.migrate.decls import Migration
 from pairing_provider.migrate.labels import LabelRef
 from pairing_provider.migrate.names import unique_names
 from pairing_provider.migrate.origin import requirement_from
-from pairing_provider.migrate.plan import KEYS_TYPE, PROFILE_TYPE, Migration
+from pairing_provider.migrate.plan import KEYS_TYPE, PROFILE_TYPE
 from pairing_provider.migrate.render import (
     LINE_LENGTH,
     PULUMI_REQUIREMENT,

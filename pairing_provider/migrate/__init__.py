@@ -12,7 +12,8 @@ its findings), ``render`` (the generated files), ``report``, ``cli``.
 
 from pairing_provider.errors import MigrationError
 from pairing_provider.migrate.cli import main
-from pairing_provider.migrate.plan import Migration, plan_migration
+from pairing_provider.migrate.decls import Migration
+from pairing_provider.migrate.plan import plan_migration
 from pairing_provider.migrate.render import render_program
 from pairing_provider.migrate.state import parse_state
 

@@ -21,8 +21,9 @@ from pathlib import Path
 from pairing_provider import __version__
 from pairing_provider.errors import MigrationError
 from pairing_provider.migrate import native_import
+from pairing_provider.migrate.decls import Migration
 from pairing_provider.migrate.origin import Requirement, installed_requirement
-from pairing_provider.migrate.plan import Migration, plan_migration
+from pairing_provider.migrate.plan import plan_migration
 from pairing_provider.migrate.render import (
     project_name,
     render_program,

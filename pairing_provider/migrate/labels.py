@@ -12,34 +12,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pairing_provider.declaration import Failure
+from pairing_provider.migrate.decls import LabelDecl, ProfileDecl
 from pairing_provider.migrate.findings import Finding, problems
 from pairing_provider.migrate.names import unique_names
 from pairing_provider.migrate.state import StateInstance, TerraformState
 from pairing_provider.models import LABEL
-
-if TYPE_CHECKING:
-    from pairing_provider.migrate.plan import ProfileDecl
 
 LABEL_TYPE = "illumio-core_label"
 LABELS_DATA_TYPE = "illumio-core_labels"
 LABEL_FIELDS = LABEL.sent  # key, value, external_data_set, external_data_reference
 # Computed by the PCE or by Terraform (``id``, ``deleted``): never inputs.
 LABEL_READ_ONLY = frozenset({"id", "deleted", *LABEL.read_only})
-
-
-@dataclass(frozen=True)
-class LabelDecl:
-    address: str
-    resource_name: str
-    href: str | None
-    args: dict[str, Any]  # key and value always, the external data fields when set
-
-    @property
-    def variable(self) -> str:
-        return f"{self.resource_name}_label"
 
 
 @dataclass(frozen=True)

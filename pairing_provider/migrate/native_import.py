@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from pairing_provider.migrate.plan import Migration
+from pairing_provider.migrate.decls import Migration
 from pairing_provider.migrate.render import state_rm_command
 from pairing_provider.migrate.text import comment_text
 from pairing_provider.native.names import KEY_TOKEN, PROFILE_TOKEN

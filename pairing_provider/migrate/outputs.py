@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pairing_provider.migrate.plan import Migration
+from pairing_provider.migrate.decls import Migration
 
 NEW_CODE = "a new code: Terraform's cannot be carried over"
 

@@ -15,10 +15,10 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from pairing_provider.migrate.labels import LabelDecl, LabelRef
+from pairing_provider.migrate.decls import KeyDecl, LabelDecl, Migration, ProfileDecl
+from pairing_provider.migrate.labels import LabelRef
 from pairing_provider.migrate.origin import Requirement
 from pairing_provider.migrate.outputs import export_names
-from pairing_provider.migrate.plan import KeyDecl, Migration, ProfileDecl
 from pairing_provider.migrate.text import comment_text
 
 LINE_LENGTH = 100

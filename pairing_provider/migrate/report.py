@@ -6,8 +6,8 @@ attribute names, hrefs of migrated profiles and counts.
 
 from __future__ import annotations
 
+from pairing_provider.migrate.decls import Migration
 from pairing_provider.migrate.outputs import map_outputs
-from pairing_provider.migrate.plan import Migration
 from pairing_provider.migrate.render import state_rm_command
 from pairing_provider.migrate.text import comment_text
 
