@@ -28,7 +28,6 @@ from pairing_provider import adoption, creation, held_profiles
 from pairing_provider.declaration import (
     contains_unknown,
     is_unknown,
-    literal_values,
     without_provider,
 )
 from pairing_provider.errors import (
@@ -37,7 +36,6 @@ from pairing_provider.errors import (
     InvalidInputError,
     NotAcceptableError,
     NotFoundError,
-    PairingProfileError,
     PCEError,
 )
 from pairing_provider.labels import describe_pair, is_label_pair
@@ -52,6 +50,7 @@ from pairing_provider.models import (
     read_only_values,
 )
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
+from pairing_provider.ven_types import require_ven_type, ven_type_of
 
 ADOPT_EXISTING = "adopt_existing"
 HREF_INPUTS = frozenset({"labels"})  # the inputs whose items are hrefs
@@ -156,7 +155,9 @@ class PairingProfileProvider(IllumioResourceProvider):
         """The program sets a ven_type the state does not know: the PCE's filter tells the
         profile's (no GET shows it), one listing when it is the one wanted. Another replaces."""
         existing = {**olds, "href": self.valid_href(id_)}
-        actual = self.ven_type_of(existing, expected=wanted, name=str(olds.get("name") or ""))
+        actual = ven_type_of(
+            self.client, existing, expected=wanted, name=str(olds.get("name") or "")
+        )
         return [] if actual == wanted else ["ven_type"]
 
     @pce_operation
@@ -217,47 +218,9 @@ class PairingProfileProvider(IllumioResourceProvider):
 
     def _adopt(self, args: PairingProfileArgs, existing: dict[str, Any]) -> dict[str, Any]:
         """Take ``existing`` over, after checking its ven_type (which no PUT can change)."""
-        self._check_ven_type(args, existing, "adopt")
+        require_ven_type(self.client, existing, args.ven_type, args.name, "adopt")
         with held_profiles.holding(existing["href"]):
             return self._apply(existing["href"], args, existing)
-
-    def _check_ven_type(
-        self, args: PairingProfileArgs, existing: dict[str, Any], verb: str
-    ) -> None:
-        if args.ven_type is None:
-            return  # the program leaves ven_type to the PCE: whatever it is, it is kept
-        actual = self.ven_type_of(existing, expected=args.ven_type, name=args.name)
-        if actual != args.ven_type:
-            raise PairingProfileError(
-                status=0,
-                method="PUT",
-                path=existing["href"],
-                detail=(
-                    f"cannot {verb} {existing['href']}: its ven_type is {actual!r} and the "
-                    f"program says {args.ven_type!r}, and ven_type can only be set when a "
-                    f"profile is created. Declare ven_type={actual!r} to {verb} it, or give "
-                    "the new profile another name"
-                ),
-            )
-
-    def ven_type_of(self, existing: dict[str, Any], *, expected: str, name: str) -> str:
-        """The profile's ven_type. PCEs do not report it in a GET, but their ``ven_type``
-        collection filter knows it: one listing when it is ``expected``, up to three else."""
-        listed = self.listed_ven_type(existing, expected=expected, name=name)
-        return expected if listed is None else listed  # no filter either: nothing to compare
-
-    def listed_ven_type(self, existing: dict[str, Any], *, expected: str, name: str) -> str | None:
-        """The ven_type the PCE's filter lists the profile under (``expected`` asked first),
-        or None when no value lists it (a PCE that does not filter by it)."""
-        if existing.get("ven_type") is not None:
-            return str(existing["ven_type"])
-        others = [value for value in literal_values(VenType) if value != expected]
-        for candidate in [expected, *others]:
-            now_named = str(existing.get("name") or name)  # its name now, before any rename
-            matches = self.client.list_pairing_profiles(name=now_named, ven_type=candidate)
-            if any(match.get("href") == existing["href"] for match in matches):
-                return candidate
-        return None
 
     def find_by_exact_name(self, name: str) -> dict[str, Any] | None:
         """The PCE's ``name`` filter is a substring match: keep only the exact one."""
@@ -302,7 +265,9 @@ class PairingProfileProvider(IllumioResourceProvider):
         args = args_of(news, self.org_id)
         href = self.valid_href(id_)
         if olds.get("ven_type") is None:  # state of 0.1.0 that never learnt it: ask the PCE
-            self._check_ven_type(args, {**olds, "href": href}, "update")
+            require_ven_type(
+                self.client, {**olds, "href": href}, args.ven_type, args.name, "update"
+            )
         return UpdateResult(outputs(args, self._apply(href, args, olds), olds))
 
     @pce_operation

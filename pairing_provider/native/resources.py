@@ -23,6 +23,7 @@ from pairing_provider.native.names import KEY_TOKEN, PROFILE_TOKEN
 from pairing_provider.native.schema import KEY_IMPORT_NOTE
 from pairing_provider.profile import ADOPT_EXISTING, PairingProfileProvider
 from pairing_provider.provider_base import IllumioResourceProvider
+from pairing_provider.ven_types import listed_ven_type
 
 Kind = Literal["UPDATE", "UPDATE_REPLACE"]
 # Asked first on import: the PCE's own default (docs/pce-api.md), so most imports cost 1 listing.
@@ -117,8 +118,8 @@ class ProfileResource(NativeResource):
         with provider.client.operation():
             read = super().read(id_, {}, {})
             outputs = read.outputs
-            ven_type = provider.listed_ven_type(
-                outputs, expected=FIRST_VEN_TYPE, name=outputs["name"]
+            ven_type = listed_ven_type(
+                provider.client, outputs, expected=FIRST_VEN_TYPE, name=outputs["name"]
             )
         inputs = {**(read.inputs or {})}
         inputs.pop(ADOPT_EXISTING, None)
