@@ -344,6 +344,10 @@ def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
         raise
     finally:
         _cancel_leftovers(loop)
+        # Registrations run on the loop's executor threads. After a failure the engine still
+        # waits for the steps under way and saves each that completes (stepExecutor): so does
+        # the run, before its state is taken (as asyncio.run shuts the executor down).
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         asyncio.set_event_loop(previous)
 
