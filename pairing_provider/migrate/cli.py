@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         help=(
             "how the new project's requirements.txt names this package (default: where this "
             "tool was installed from, a git commit or a package index release), e.g. "
-            "'pairing_provider @ git+https://github.com/ORG/pairing_provider@v0.2.0'"
+            "'pairing_provider @ git+https://github.com/ORG/pairing_provider@v0.3.0'"
         ),
     )
     parser.add_argument(

@@ -18,7 +18,7 @@ from importlib import metadata
 from typing import Any
 
 DISTRIBUTION = "pairing_provider"
-SPEC_EXAMPLE = "pairing_provider @ git+https://github.com/ORG/pairing_provider@v0.2.0"
+SPEC_EXAMPLE = "pairing_provider @ git+https://github.com/ORG/pairing_provider@v0.3.0"
 LOCAL_SCHEMES = ("file:",)
 
 
