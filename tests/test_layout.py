@@ -11,7 +11,6 @@ MAX_LINES = 400
 # Over the limit today, outside the PCE client layer: the lead splits them after other
 # merges. Remove an entry when its module is split; never add one.
 TOO_LONG_FOR_NOW = {
-    "models.py": 493,
     "profile.py": 411,
 }
 
