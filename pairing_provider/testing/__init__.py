@@ -25,10 +25,11 @@ from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 if TYPE_CHECKING:
     from pairing_provider.testing.options import CheckFailedError, StackError, StackInterrupted
     from pairing_provider.testing.records import PendingOperation, Step
-    from pairing_provider.testing.stack import RunResult, Stack
+    from pairing_provider.testing.run_result import RunResult
+    from pairing_provider.testing.stack import Stack
 
 _LAZY = {
-    "RunResult": "pairing_provider.testing.stack",
+    "RunResult": "pairing_provider.testing.run_result",
     "Stack": "pairing_provider.testing.stack",
     "PendingOperation": "pairing_provider.testing.records",
     "CheckFailedError": "pairing_provider.testing.options",

@@ -1,32 +1,29 @@
-"""A stack that runs a Pulumi program as ``pulumi up`` / ``pulumi preview`` would, in-process.
+"""The user-facing stack: one program's state between runs, and ``up``, ``preview``,
+``refresh`` and ``destroy`` as the CLI runs them, in-process.
 
 The program runs under ``pulumi.runtime.set_mocks`` (the SDK's own unit-test hook) through
 ``pulumi.runtime.run_in_stack``, the entry point the Python language host uses, with
-:class:`~pairing_provider.testing.engine.DeploymentMonitor` playing the engine. The stack keeps
+:class:`~pairing_provider.testing.monitor.DeploymentMonitor` playing the engine. The stack keeps
 its state between runs, as a real one does, so a second ``up`` of the same program is a
-no-change run and a changed program shows exactly its changes.
+no-change run and a changed program shows exactly its changes. What each run gives back is a
+:class:`~pairing_provider.testing.run_result.RunResult` (still importable from here).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import runpy
 import sys
-import warnings
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi.output import Unknown as SdkUnknown
-from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, set_root_resource
 
 from pairing_provider.testing.channels import ChannelFactory, Channels, in_process
 from pairing_provider.testing.engine import Deployment
+from pairing_provider.testing.event_loop import event_loop
 from pairing_provider.testing.monitor import DeploymentMonitor
 from pairing_provider.testing.project import (
     Program as Program,
@@ -36,60 +33,20 @@ from pairing_provider.testing.project import (
     project_name,
     refreshes_always,
 )
-from pairing_provider.testing.records import PendingOperation, Step
-from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
-from pairing_provider.testing.wire import from_grpc
-
-NO_CHANGE = ("same", "read")
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What one ``up`` or ``preview`` did."""
-
-    outputs: dict[str, Any]  # stack outputs: secrets as Secret, unknowns (preview) as UNKNOWN
-    steps: list[Step]
-    resources: list[ResourceState]  # the stack's state after the run
-    requests: list[dict[str, Any]]  # the PCE requests made during the run
-    warnings: list[str] = field(default_factory=list)  # what the engine would warn about
-    # What the program asked of the engine: the SDK's RegisterResourceRequest of each custom
-    # resource (inputs in ``object``, ``additionalSecretOutputs``, the options), in order.
-    registrations: list[Any] = field(default_factory=list, repr=False)
-
-    def resource(self, name: str, type_: str | None = None) -> ResourceState:
-        """The resource named ``name`` (of type ``type_``, e.g. ``"PairingKey"``, when two
-        resources of different types share the name)."""
-        return find_resource(self.resources, name, type_)
-
-    def registration(self, name: str, type_: str | None = None) -> Any:
-        """The registration request of the resource named ``name`` (of type ``type_``)."""
-        found = [
-            request
-            for request in self.registrations
-            if request.name == name and (type_ is None or request.type.endswith(type_))
-        ]
-        if len(found) != 1:
-            raise KeyError(f"{len(found)} registrations of {name!r} in this run")
-        return found[0]
-
-    @property
-    def changes(self) -> dict[str, str]:
-        """Resource name -> ``create``/``update``/``replace``/``delete``: ``{}`` is no change.
-
-        A name that resources of two types share is given as ``"name (Type)"`` for each.
-        """
-        shared = {
-            step.name
-            for step in self.steps
-            if sum(other.name == step.name for other in self.steps) > 1
-        }
-        return {
-            f"{step.name} ({step.type.rsplit(':', 1)[-1]})" if step.name in shared else step.name: (
-                step.op
-            )
-            for step in self.steps
-            if step.op not in NO_CHANGE
-        }
+from pairing_provider.testing.records import PendingOperation
+from pairing_provider.testing.refresh import refresh
+from pairing_provider.testing.run_result import (
+    NO_CHANGE as NO_CHANGE,
+)
+from pairing_provider.testing.run_result import (
+    RunResult as RunResult,
+)
+from pairing_provider.testing.run_result import (
+    find_resource as find_resource,
+)
+from pairing_provider.testing.run_result import shown_outputs
+from pairing_provider.testing.run_state import RunState
+from pairing_provider.testing.values import ResourceState
 
 
 class Stack:
@@ -152,7 +109,7 @@ class Stack:
 
         Pending creates stay unless ``clear_pending_creates=True`` (``pulumi refresh
         --clear-pending-creates``); ``--import-pending-creates`` is not modelled."""
-        result = self._without_program(Deployment.refresh)
+        result = self._without_program(refresh)
         if clear_pending_creates:
             self.pending_operations = tuple(
                 op for op in self.pending_operations if op.type != "creating"
@@ -179,9 +136,9 @@ class Stack:
         """The state as a refresh reads it back (``deploymentExecutor.refresh``: a Read of every
         resource of the old state, with the providers the state configured)."""
         with self._provider_channels(self._saved_config) as channels:
-            deployment = Deployment(self.state, channels, preview=False)
-            deployment.refresh()
-        return deployment.state
+            run = RunState(self.state, channels, preview=False)
+            refresh(run)
+        return run.state
 
     def _run(
         self, preview: bool, interrupt_after_create: str | None = None, refresh: bool = False
@@ -199,7 +156,7 @@ class Stack:
                 prior, channels, preview, self.pending_operations, interrupt_after_create
             )
             try:
-                with _event_loop() as loop, self._inside_project():
+                with event_loop() as loop, self._inside_project():
                     _install_mocks(deployment, self, preview)
                     loop.run_until_complete(pulumi.runtime.run_in_stack(self._main))
                     deployment.finish()
@@ -209,7 +166,7 @@ class Stack:
                 if not preview:
                     self.state = deployment.final_state(completed)
                     self.pending_operations = tuple(deployment.pending)
-        outputs = _stack_outputs(deployment)
+        outputs = shown_outputs(deployment.stack_outputs)
         if not preview:
             self._saved_config, self._outputs = dict(self.config), outputs
         return RunResult(
@@ -295,22 +252,6 @@ def pending_operations_warning(pending: tuple[PendingOperation, ...]) -> list[st
     ]
 
 
-def find_resource(
-    resources: list[ResourceState], name: str, type_: str | None = None
-) -> ResourceState:
-    """``type_`` is a whole type token or its last part (``PairingKey``)."""
-    matches = [
-        state
-        for state in resources
-        if state.name == name
-        and (type_ is None or state.type == type_ or state.type.endswith(f":{type_}"))
-    ]
-    if len(matches) != 1:
-        shown = f"{name!r}" + (f" of type {type_}" if type_ else "")
-        raise KeyError(f"{len(matches)} resources named {shown} in the state")
-    return matches[0]
-
-
 def _install_mocks(deployment: Deployment, stack: Stack, preview: bool) -> None:
     monitor = DeploymentMonitor(deployment)
     # A root resource already set keeps set_mocks from registering a stack of its own:
@@ -325,90 +266,6 @@ def _install_mocks(deployment: Deployment, stack: Stack, preview: bool) -> None:
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
     pulumi.runtime.set_all_config(stack.config, list(stack.secrets))
-
-
-@contextmanager
-def _event_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """A new event loop for the run, as the language host makes one; the caller's loop after."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        previous = asyncio.get_event_loop_policy().get_event_loop()
-    loop = asyncio.new_event_loop()
-    loop.set_exception_handler(_failed_outputs_are_reported)
-    tasks = _tracked_tasks(loop)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    except BaseException:
-        _retrieve_failures(tasks)
-        raise
-    finally:
-        _cancel_leftovers(loop)
-        # Registrations run on the loop's executor threads. After a failure the engine still
-        # waits for the steps under way and saves each that completes (stepExecutor): so does
-        # the run, before its state is taken (as asyncio.run shuts the executor down).
-        loop.run_until_complete(loop.shutdown_default_executor())
-        loop.close()
-        asyncio.set_event_loop(previous)
-
-
-def _tracked_tasks(loop: asyncio.AbstractEventLoop) -> weakref.WeakSet[asyncio.Task[Any]]:
-    """Every task the run creates. The SDK makes some that nobody awaits once a resource has
-    failed (SDK 3.216's ``Output.is_known``, made for every output): they end with that
-    resource's error, which asyncio would log as "Task exception was never retrieved"."""
-    tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
-
-    def track(loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
-        task = asyncio.Task(coro, loop=loop, **options)
-        tasks.add(task)
-        return task
-
-    loop.set_task_factory(track)
-    return tasks
-
-
-def _retrieve_failures(tasks: weakref.WeakSet[asyncio.Task[Any]]) -> None:
-    """The run failed and raised its error: the tasks that ended with it (or with a copy)
-    have been reported, so their exceptions are marked retrieved."""
-    for task in list(tasks):
-        if task.done() and not task.cancelled():
-            task.exception()
-
-
-def _failed_outputs_are_reported(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    """A failed registration fails every output future of its resource; the run raised that
-    error already, so asyncio's "never retrieved" log of each copy, at garbage collection,
-    would only be noise."""
-    if context.get("message") != "Future exception was never retrieved":
-        loop.default_exception_handler(context)
-
-
-def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
-    """After a failed run, outputs still wait on the failed resource: cancel them while the
-    loop can still run them to their end (as ``asyncio.run`` does), not at garbage collection."""
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-
-
-def _stack_outputs(deployment: Deployment) -> dict[str, Any]:
-    if deployment.stack_outputs is None:
-        return {}
-    return {name: _shown(value) for name, value in from_grpc(deployment.stack_outputs).items()}
-
-
-def _shown(value: Any) -> Any:
-    if rpc.is_rpc_secret(value):
-        return Secret(_shown(rpc.unwrap_rpc_secret(value)))
-    if isinstance(value, SdkUnknown):
-        return UNKNOWN
-    if isinstance(value, dict):
-        return {key: _shown(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_shown(item) for item in value]
-    return value
 
 
 def _qualified(key: str, project: str) -> str:

@@ -46,6 +46,16 @@ def unwrap_secrets(values: dict[str, Any]) -> tuple[dict[str, Any], frozenset[st
     return plain, frozenset(secret)
 
 
+def plain_outputs(
+    outputs: dict[str, Any], secret: frozenset[str]
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """Outputs without secret markers, and ``secret`` with the names that held one: a provider
+    that accepts secrets (the native plugin) marks its secret outputs itself, and the engine
+    keeps them secret; the dynamic server marks none."""
+    plain, marked = unwrap_secrets(outputs)
+    return plain, secret | marked
+
+
 def _unwrap(value: Any) -> tuple[Any, bool]:
     if rpc.is_rpc_secret(value):
         return _unwrap(rpc.unwrap_rpc_secret(value))[0], True
