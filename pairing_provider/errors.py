@@ -222,3 +222,24 @@ class NoRoomBeforeDeadline(DeadlinePassed):
 class BodyTooLarge(Exception):
     """An answer's body is past the transport's cap (declared, or counted while reading); it
     ends as an ``UnexpectedResponseError``."""
+
+
+# --- the test kit (pairing_provider.testing): what the imitated engine reports -------------
+
+
+class StackError(Exception):
+    """The engine refused a resource: a check failure, a protected resource, an option or an
+    invoke the kit does not model (the message says which)."""
+
+
+class CheckFailedError(StackError):
+    """Check returned failures: the engine reports each one and stops the resource there.
+    ``failures`` holds them as ``(property, reason)`` pairs (property ``""`` when none)."""
+
+    def __init__(self, message: str, failures: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.failures = failures
+
+
+class StackInterrupted(StackError):
+    """The run stopped as a killed ``pulumi up`` does: the state keeps a pending operation."""

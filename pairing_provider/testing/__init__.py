@@ -23,7 +23,7 @@ from pairing_provider.testing.pce import API_KEY_SECRET, API_KEY_USERNAME, PCE
 from pairing_provider.testing.values import UNKNOWN, ResourceState, Secret
 
 if TYPE_CHECKING:
-    from pairing_provider.testing.options import CheckFailedError, StackError, StackInterrupted
+    from pairing_provider.errors import CheckFailedError, StackError, StackInterrupted
     from pairing_provider.testing.records import PendingOperation, Step
     from pairing_provider.testing.run_result import RunResult
     from pairing_provider.testing.stack import Stack
@@ -32,9 +32,9 @@ _LAZY = {
     "RunResult": "pairing_provider.testing.run_result",
     "Stack": "pairing_provider.testing.stack",
     "PendingOperation": "pairing_provider.testing.records",
-    "CheckFailedError": "pairing_provider.testing.options",
-    "StackError": "pairing_provider.testing.options",
-    "StackInterrupted": "pairing_provider.testing.options",
+    "CheckFailedError": "pairing_provider.errors",
+    "StackError": "pairing_provider.errors",
+    "StackInterrupted": "pairing_provider.errors",
     "Step": "pairing_provider.testing.records",
 }
 

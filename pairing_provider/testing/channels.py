@@ -31,7 +31,7 @@ import grpc  # type: ignore[import-untyped]
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 from pulumi.runtime.proto import provider_pb2
 
-from pairing_provider.testing.options import StackError
+from pairing_provider.errors import StackError
 from pairing_provider.testing.process import DynamicProviderProcess
 from pairing_provider.testing.wire import PROVIDER_KEY, SECRET, from_grpc, over_grpc, to_grpc
 

@@ -32,12 +32,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from pairing_provider.errors import CheckFailedError, StackError, StackInterrupted
 from pairing_provider.testing.channels import Channels, ProviderChannel
 from pairing_provider.testing.options import (
-    CheckFailedError,
     Options,
-    StackError,
-    StackInterrupted,
     protected_delete,
     protected_replace,
     refuse_import,

@@ -8,8 +8,8 @@ from google.protobuf import empty_pb2  # type: ignore[import-untyped]
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
 
+from pairing_provider.errors import StackError
 from pairing_provider.testing.engine import STACK_TYPE, Deployment
-from pairing_provider.testing.options import StackError
 from pairing_provider.testing.wire import mark_secrets, to_grpc
 
 

@@ -15,26 +15,8 @@ from typing import Any
 
 from pulumi import get_project, get_stack
 
+from pairing_provider.errors import StackError
 from pairing_provider.testing.values import ResourceState
-
-
-class StackError(Exception):
-    """The engine refused a resource: a check failure, a protected resource, an option or an
-    invoke the kit does not model (the message says which)."""
-
-
-class CheckFailedError(StackError):
-    """Check returned failures: the engine reports each one and stops the resource there.
-    ``failures`` holds them as ``(property, reason)`` pairs (property ``""`` when none)."""
-
-    def __init__(self, message: str, failures: list[tuple[str, str]]) -> None:
-        super().__init__(message)
-        self.failures = failures
-
-
-class StackInterrupted(StackError):
-    """The run stopped as a killed ``pulumi up`` does: the state keeps a pending operation."""
-
 
 _TOP_LEVEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
