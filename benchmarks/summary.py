@@ -174,7 +174,8 @@ def up_cost_text(report: Report) -> str:
     if goal.met is not False:
         return text
     return (
-        f"{text} The difference is mostly the one HTTP request each resource costs: sampled "
+        f"{text} The difference is mostly the HTTP requests each resource costs (a profile "
+        "two, a key one): sampled "
         "with py-spy, the `requests` exchange is about 40% of the provider process's CPU in an "
         "up, about as much as the no-op provider's whole call; then the SDK serialising larger "
         "output bags (some 35 properties a profile), and this package's own check and create. "
