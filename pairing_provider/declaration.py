@@ -135,6 +135,11 @@ class Declaration(Generic[Args, State]):
         """Every property the resource has: inputs first, then the read-only ones."""
         return tuple(self.state.model_fields)
 
+    def registered(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """What a resource registers: every output a property (None here, filled by the
+        provider, so the program's ``Output`` attributes exist), then the inputs given."""
+        return {**dict.fromkeys(self.outputs), **inputs}
+
     @cached_property
     def read_only(self) -> tuple[str, ...]:
         return tuple(name for name in self.outputs if name not in self.args.model_fields)

@@ -277,9 +277,11 @@ class PairingKey(DynamicResource, module="illumio", name="PairingKey"):
             "script_api_version": script_api_version,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=KEY.secret_outputs)
-        props = {**dict.fromkeys(KEY.outputs), **inputs}
         super().__init__(
-            PairingKeyProvider(), resource_name, props, pulumi.ResourceOptions.merge(opts, secret)
+            PairingKeyProvider(),
+            resource_name,
+            KEY.registered(inputs),
+            pulumi.ResourceOptions.merge(opts, secret),
         )
         whole_numbers(self, KEY)
 

@@ -163,5 +163,4 @@ class Label(DynamicResource, module="illumio", name="Label"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         inputs = {name: value for name, value in locals().items() if name in LABEL.inputs}
-        props = {**dict.fromkeys(LABEL.outputs), **inputs}
-        super().__init__(LabelProvider(), resource_name, props, opts)
+        super().__init__(LabelProvider(), resource_name, LABEL.registered(inputs), opts)

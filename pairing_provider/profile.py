@@ -349,7 +349,7 @@ class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         inputs = {key: value for key, value in locals().items() if key in PROFILE.inputs}
-        super().__init__(PairingProfileProvider(), resource_name, _with_outputs(inputs), opts)
+        super().__init__(PairingProfileProvider(), resource_name, PROFILE.registered(inputs), opts)
         whole_numbers(self, PROFILE)
 
     @classmethod
@@ -360,12 +360,7 @@ class PairingProfile(DynamicResource, module="illumio", name="PairingProfile"):
         instance = cls.__new__(cls)
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         DynamicResource.__init__(
-            instance, PairingProfileProvider(), resource_name, _with_outputs({}), opts
+            instance, PairingProfileProvider(), resource_name, PROFILE.registered({}), opts
         )
         whole_numbers(instance, PROFILE)
         return instance
-
-
-def _with_outputs(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Every output is a property: None here, filled by the provider."""
-    return {**dict.fromkeys(PROFILE.outputs), **inputs}
