@@ -70,6 +70,15 @@ BAD_FILES: dict[str, tuple[str | dict[str, Any], str]] = {
         changed("pairing_profiles", [GOOD["pairing_profiles"][0]] * 2),
         f"pairing_profiles[1].href {PROFILE} is used twice",
     ),
+    "one key and value twice": (
+        {
+            **changed(
+                "labels", [GOOD["labels"][0], {**GOOD["labels"][0], "href": "/orgs/1/labels/2"}]
+            ),
+            "next_label_id": 3,
+        },
+        "labels[1] is a second label env=prod",
+    ),
     "other org's href": (
         changed("labels.0.href", "/orgs/2/labels/1"),
         'labels[0].href must be /orgs/1/labels/N, not "/orgs/2/labels/1"',

@@ -70,8 +70,15 @@ def check_data(data: Any, org_id: int) -> None:
     _above(data, "next_label_id", label_ids, "labels")
     for number, profile in enumerate(profiles):
         _check_fields(profile, f"pairing_profiles[{number}]", PROFILE_WRITABLE, PROFILE_STORED)
+    pairs: set[tuple[Any, Any]] = set()
     for number, label in enumerate(labels):
         _check_fields(label, f"labels[{number}]", LABEL_FIELDS, LABEL_STORED)
+        pair = (label["key"], label["value"])
+        if pair in pairs:  # the API refuses a second label of one key and value
+            raise StoredDataError(
+                f"labels[{number}] is a second label {label['key']}={label['value']}"
+            )
+        pairs.add(pair)
     for number, key in enumerate(_objects(data, "pairing_keys")):
         _check_key(key, f"pairing_keys[{number}]")
 
@@ -92,9 +99,9 @@ def _objects(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
     return items
 
 
-def _ids(items: list[dict[str, Any]], name: str, prefix: str) -> list[int]:
+def _ids(items: list[dict[str, Any]], name: str, prefix: str) -> set[int]:
     pattern = re.compile(re.escape(prefix) + r"([1-9][0-9]{0,17})")
-    ids: list[int] = []
+    ids: set[int] = set()
     for number, item in enumerate(items):
         href = item.get("href")
         match = pattern.fullmatch(href) if isinstance(href, str) else None
@@ -102,11 +109,11 @@ def _ids(items: list[dict[str, Any]], name: str, prefix: str) -> list[int]:
             raise StoredDataError(f"{name}[{number}].href must be {prefix}N, not {_show(href)}")
         if int(match.group(1)) in ids:
             raise StoredDataError(f"{name}[{number}].href {href} is used twice")
-        ids.append(int(match.group(1)))
+        ids.add(int(match.group(1)))
     return ids
 
 
-def _above(data: dict[str, Any], counter: str, ids: list[int], name: str) -> None:
+def _above(data: dict[str, Any], counter: str, ids: set[int], name: str) -> None:
     if ids and data[counter] <= max(ids):
         raise StoredDataError(
             f"{counter} is {data[counter]}, but {name} already holds id {max(ids)}: the next "

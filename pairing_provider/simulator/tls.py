@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .control import WILDCARD_HOSTS
+from .control import LOOPBACK_NAMES, WILDCARD_HOSTS
 
 
 def _names(host: str) -> list[x509.GeneralName]:
@@ -24,7 +24,7 @@ def _names(host: str) -> list[x509.GeneralName]:
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
         x509.IPAddress(ipaddress.ip_address("::1")),
     ]
-    if host in WILDCARD_HOSTS or host in ("localhost", "127.0.0.1", "::1"):
+    if host in WILDCARD_HOSTS or host in LOOPBACK_NAMES:
         return names
     try:
         names.append(x509.IPAddress(ipaddress.ip_address(host)))
