@@ -143,7 +143,7 @@ def kit_stack(
         secrets=("illumio:apiKeySecret",),
         project=project,
         request_log=simulator.requests,
-        **({"channels": channels} if channels else {}),
+        channels=channels,
     )
 
 

@@ -26,18 +26,14 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pairing_provider.simulator import Simulator
-from pairing_provider.testing.wire import SECRET
 from tests.conftest import API_SECRET, API_USER
+from tests.engine import secret
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "provider"
 UNKNOWN = rpc.UNKNOWN  # a preview's unknown value on the wire
 PROFILE = "illumio:index:PairingProfile"
 KEY = "illumio:index:PairingKey"
 KIND = provider_pb2.PropertyDiff.Kind.Name
-
-
-def secret(value: Any) -> dict[str, Any]:
-    return {**SECRET, "value": value}
 
 
 def struct(bag: Mapping[str, Any]) -> struct_pb2.Struct:

@@ -33,7 +33,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from pairing_provider.errors import StackError
 from pairing_provider.testing.process import DynamicProviderProcess
-from pairing_provider.testing.wire import PROVIDER_KEY, SECRET, from_grpc, over_grpc, to_grpc
+from pairing_provider.testing.wire import PROVIDER_KEY, from_grpc, mark_secrets, over_grpc, to_grpc
 
 Bag = dict[str, Any]  # a property bag as the state holds it
 
@@ -149,7 +149,7 @@ class InProcessChannel:
 
     def check(self, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked:
         result = self._provider(news).check(over_grpc(olds), news)
-        inputs = over_grpc({**result.inputs, PROVIDER_KEY: news[PROVIDER_KEY]})
+        inputs = self._with_provider(result.inputs, news)
         failures = [(f.property or "", f.reason) for f in result.failures or []]
         return Checked(inputs, failures)
 
@@ -216,12 +216,18 @@ class GrpcChannel:
         self._timeout = call_timeout
         if owned:
             process.start()
-        configured = self._call("Configure", self.configure_request(config, set(secret_keys)))
+        try:
+            request = self.configure_request(config, set(secret_keys))
+            configured = self._call("Configure", request)
+        except BaseException:
+            if owned:  # a channel that started its process stops it, whatever failed
+                process.close()
+            raise
         self.supports_preview = bool(configured.supportsPreview)
 
     def configure_request(self, config: dict[str, str], secrets: set[str]) -> Any:
         """What the engine sends the dynamic provider: the whole stack config."""
-        args = {k: {**SECRET, "value": v} if k in secrets else v for k, v in config.items()}
+        args = mark_secrets(config, frozenset(secrets))
         return provider_pb2.ConfigureRequest(
             variables={f"pulumi-python:config:{k}": v for k, v in config.items()},
             args=to_grpc(args),

@@ -26,7 +26,7 @@ from pulumi.runtime.proto import provider_pb2
 from pairing_provider.native import PACKAGE
 from pairing_provider.testing.channels import ChannelFactory, Channels, GrpcChannel, in_process
 from pairing_provider.testing.process import DynamicProviderProcess
-from pairing_provider.testing.wire import SECRET, to_grpc
+from pairing_provider.testing.wire import mark_secrets, to_grpc
 
 ENGINE_ADDRESS = "127.0.0.1:1"  # the plugin takes it and never calls it (no engine logging)
 
@@ -37,10 +37,7 @@ class NativePluginChannel(GrpcChannel):
     def configure_request(self, config: dict[str, str], secrets: set[str]) -> Any:
         prefix = f"{PACKAGE}:"
         own = {key.removeprefix(prefix): v for key, v in config.items() if key.startswith(prefix)}
-        args = {
-            key: {**SECRET, "value": value} if prefix + key in secrets else value
-            for key, value in own.items()
-        }
+        args = mark_secrets(own, frozenset(k.removeprefix(prefix) for k in secrets))
         return provider_pb2.ConfigureRequest(
             variables={f"{PACKAGE}:config:{key}": value for key, value in own.items()},
             args=to_grpc(args),
@@ -75,9 +72,7 @@ def with_native_plugin(
         try:
             channel = NativePluginChannel(child, config, secret_keys, owned=process is None)
         except BaseException:
-            opened.close()
-            if process is None:
-                child.close()
+            opened.close()  # the channel closed the plugin it started
             raise
         opened.add(PACKAGE, channel)
         return opened

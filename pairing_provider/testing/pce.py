@@ -181,7 +181,7 @@ class PCE:
             project=project,
             stack=stack,
             request_log=self._request_log,
-            **({"channels": channels} if channels else {}),
+            channels=channels,
         )
 
     def _request_log(self) -> list[dict[str, Any]]:

@@ -36,9 +36,6 @@ from pairing_provider.testing.project import (
 from pairing_provider.testing.records import PendingOperation
 from pairing_provider.testing.refresh import refresh
 from pairing_provider.testing.run_result import (
-    NO_CHANGE as NO_CHANGE,
-)
-from pairing_provider.testing.run_result import (
     RunResult as RunResult,
 )
 from pairing_provider.testing.run_result import (
@@ -62,7 +59,7 @@ class Stack:
         project: str | None = None,
         stack: str = "test",
         request_log: Callable[[], list[dict[str, Any]]] | None = None,
-        channels: ChannelFactory = in_process,
+        channels: ChannelFactory | None = None,
     ) -> None:
         self.program = program
         self.directory, project_file = project_files(program)
@@ -79,7 +76,8 @@ class Stack:
         # Pending operations of interrupted runs, kept in every later state (snapshot.go).
         self.pending_operations: tuple[PendingOperation, ...] = ()
         self._request_log = request_log or list
-        self._channels = channels  # how providers are reached: in-process, or over gRPC
+        # How providers are reached: in-process (the default), or over gRPC.
+        self._channels = channels or in_process
         self._saved_config = dict(self.config)  # what the state holds: set by each up
         self._outputs: dict[str, Any] = {}
 
