@@ -27,6 +27,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 PROVIDER_KEY = "__provider"  # the pickled provider the dynamic server adds to every bag
+# The profile and label input the PCE never sees: a read keeps it from the state.
+ADOPT_EXISTING = "adopt_existing"
 MAX_ECHO_CHARS = 80  # longer values are not repeated in an error message
 
 Args = TypeVar("Args", bound=BaseModel)

@@ -31,9 +31,9 @@ from pulumi.dynamic import (
 from pulumi.dynamic import Resource as DynamicResource
 
 from pairing_provider.declaration import is_unknown, without_provider
-from pairing_provider.errors import IllumioError, NotFoundError, restate
+from pairing_provider.errors import IllumioError, NotFoundError
 from pairing_provider.hrefs import profile_id
-from pairing_provider.key_codes import code_outputs, issue_codes, parse_rfc3339, rfc3339
+from pairing_provider.key_codes import code_outputs, issue_codes, no_profile, parse_rfc3339, rfc3339
 from pairing_provider.models import DEFAULT_SCRIPT_API, KEY, canonical_json, normalise_live
 from pairing_provider.pairing_scripts import management_server
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
@@ -184,9 +184,7 @@ class PairingKeyProvider(IllumioResourceProvider):
         try:
             return self.client.get_pairing_profile(href)
         except NotFoundError as exc:
-            raise restate(
-                exc, NotFoundError, f"pairing_profile_href: no pairing profile at {href}"
-            ) from None
+            raise no_profile(exc, href) from None
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Only inputs that do not replace the key change here: the same codes (more of them

@@ -66,6 +66,11 @@ def issue_codes(issue: Callable[[str], str], href: str, count: int, had: int = 0
     return codes
 
 
+def no_profile(error: NotFoundError, href: str) -> PCEError:
+    """The PCE has no profile at the key's ``pairing_profile_href``: the error names the input."""
+    return restate(error, NotFoundError, f"pairing_profile_href: no pairing profile at {href}")
+
+
 def _failed(error: PCEError, href: str, wanted: int, issued: int) -> PCEError:
     lost = (
         f"{issued} code(s) issued before it are not kept (the PCE cannot revoke one: they "
@@ -81,7 +86,7 @@ def _failed(error: PCEError, href: str, wanted: int, issued: int) -> PCEError:
         )
         return restate(error, PairingKeyLimitError, detail)
     if isinstance(error, NotFoundError) and not issued:
-        return restate(error, NotFoundError, f"pairing_profile_href: no pairing profile at {href}")
+        return no_profile(error, href)
     if issued:
         return restate(error, PairingKeyError, f"making code {issued + 1} of {wanted}: {lost}")
     return error

@@ -20,21 +20,18 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.dynamic import Resource as DynamicResource
 from pydantic import ValidationError
 
-from pairing_provider.declaration import without_provider
+from pairing_provider.declaration import ADOPT_EXISTING, without_provider
 from pairing_provider.errors import (
-    InvalidHrefError,
     InvalidInputError,
     LabelError,
     NotAcceptableError,
     NotFoundError,
     restate,
 )
-from pairing_provider.hrefs import LABEL_EXAMPLE, LABEL_HREF, href_problem
-from pairing_provider.labels import describe_pair
+from pairing_provider.hrefs import LABEL_EXAMPLE, LABEL_HREF
+from pairing_provider.labels import describe_pair, exact_labels
 from pairing_provider.models import LABEL, LabelArgs, label_read_only, normalise_label
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation
-
-ADOPT_EXISTING = "adopt_existing"
 
 
 def label_args(props: dict[str, Any]) -> LabelArgs:
@@ -62,11 +59,7 @@ class LabelProvider(IllumioResourceProvider):
 
     def label_href(self, href: Any) -> str:
         """A label href of the configured org, checked before any request is built from it."""
-        problem = href_problem(LABEL_HREF, href, LABEL_EXAMPLE, self.org_id)
-        if problem is not None:
-            shown = repr(href) if isinstance(href, str) and len(href) <= 120 else "the value"
-            raise InvalidHrefError(f"label href {shown} {problem}")
-        return str(href)
+        return self.checked_href(href, LABEL_HREF, LABEL_EXAMPLE, "label")
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = changed_label_fields(olds, news)
@@ -95,12 +88,7 @@ class LabelProvider(IllumioResourceProvider):
         return CreateResult(made["href"], label_outputs(args, made))
 
     def _exact(self, key: str, value: str) -> dict[str, Any] | None:
-        """The PCE's ``value`` filter is a substring match: keep only the exact label."""
-        matches = self.client.list_labels(key=key, value=value)
-        return next(
-            (item for item in matches if item.get("key") == key and item.get("value") == value),
-            None,
-        )
+        return next(iter(exact_labels(self.client, key, value)), None)
 
     def _apply(self, href: str, args: LabelArgs, current: dict[str, Any]) -> dict[str, Any]:
         """PUT only the fields that differ from ``current``; the label as it now is."""

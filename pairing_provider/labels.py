@@ -35,6 +35,13 @@ def describe_pair(item: Mapping[str, Any]) -> str:
     return f"{{key: {item['key']!r}, value: {item['value']!r}}}"
 
 
+def exact_labels(client: PCEEndpoints, key: str, value: str) -> list[dict[str, Any]]:
+    """The labels of exactly this key and value: the PCE's ``value`` filter is a partial
+    match, so its answer is filtered again."""
+    matches = client.list_labels(key=key, value=value)
+    return [item for item in matches if item.get("key") == key and item.get("value") == value]
+
+
 class LabelDirectory:
     """The org's labels indexed by (key, value), refreshed at most every so often."""
 

@@ -17,7 +17,7 @@ from pairing_provider.client import PCEClient, client_for
 from pairing_provider.config import CONFIG_NAMESPACE, Settings
 from pairing_provider.errors import LookupFailedError, NotFoundError
 from pairing_provider.hrefs import PROFILE_HREF
-from pairing_provider.labels import describe_pair, is_label_pair
+from pairing_provider.labels import describe_pair, exact_labels, is_label_pair
 from pairing_provider.models import PairingProfileData, VenType
 
 LabelRef = str | Mapping[str, str]
@@ -104,11 +104,7 @@ def find_label(key: str, value: str) -> Label:
 
 
 def _exact_label(client: PCEClient, key: str, value: str) -> Label:
-    matches = [
-        _label(item)
-        for item in client.list_labels(key=key, value=value)
-        if item.get("key") == key and item.get("value") == value
-    ]
+    matches = [_label(item) for item in exact_labels(client, key, value)]
     if not matches:
         raise LookupFailedError(f"no label {describe_pair({'key': key, 'value': value})}")
     if len(matches) > 1:

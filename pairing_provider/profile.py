@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from pairing_provider import adoption, creation, held_profiles
 from pairing_provider.declaration import (
+    ADOPT_EXISTING,
     contains_unknown,
     is_unknown,
     without_provider,
@@ -52,7 +53,6 @@ from pairing_provider.models import (
 from pairing_provider.provider_base import IllumioResourceProvider, pce_operation, whole_numbers
 from pairing_provider.ven_types import require_ven_type, ven_type_of
 
-ADOPT_EXISTING = "adopt_existing"
 HREF_INPUTS = frozenset({"labels"})  # the inputs whose items are hrefs
 NAME_TAKEN = "name_must_be_unique"
 log = logging.getLogger("pairing_provider")

@@ -8,6 +8,7 @@ above all no API secret, can travel into a Pulumi state file.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -71,10 +72,15 @@ class IllumioResourceProvider(ResourceProvider):
     def valid_href(self, href: Any) -> str:
         """A profile href of the configured org, checked before any request is built from it:
         an id such as ``.../pairing_profiles/1/../../labels/1`` never reaches the PCE."""
-        problem = href_problem(PROFILE_HREF, href, PROFILE_EXAMPLE, self.org_id)
+        return self.checked_href(href, PROFILE_HREF, PROFILE_EXAMPLE, "pairing profile")
+
+    def checked_href(self, href: Any, shape: re.Pattern[str], example: str, noun: str) -> str:
+        """``href`` when it is an object of ``shape`` in the configured org, else
+        :class:`InvalidHrefError` naming it (``example`` shows the shape)."""
+        problem = href_problem(shape, href, example, self.org_id)
         if problem is not None:
             shown = repr(href) if isinstance(href, str) and len(href) <= 120 else "the value"
-            raise InvalidHrefError(f"pairing profile href {shown} {problem}")
+            raise InvalidHrefError(f"{noun} href {shown} {problem}")
         return str(href)
 
     def __reduce__(self) -> tuple[type, tuple[()]]:

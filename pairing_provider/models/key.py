@@ -116,6 +116,3 @@ class PairingKeyState(PairingKeyArgs):
 KEY: Declaration[PairingKeyArgs, PairingKeyState] = Declaration(
     "pulumi-python:dynamic/illumio:PairingKey", PairingKeyArgs, PairingKeyState
 )
-
-
-# -- the label ------------------------------------------------------------------------------------

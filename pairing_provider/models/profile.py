@@ -208,6 +208,3 @@ def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
     Both sides go through the same normalisation: gRPC turns 5 into 5.0, the PCE reads "5".
     """
     return PROFILE.changed(olds, news, normalise=normalise_live)
-
-
-# -- the pairing key ------------------------------------------------------------------------------

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pairing_provider.declaration import Declaration, literal_values
+from pairing_provider.declaration import ADOPT_EXISTING, Declaration, literal_values
 from pairing_provider.errors import IllumioError
 from pairing_provider.key import PairingKeyProvider, changed_inputs
 from pairing_provider.models import KEY, PROFILE, VenType, changed_fields
 from pairing_provider.native.names import KEY_TOKEN, PROFILE_TOKEN
 from pairing_provider.native.schema import KEY_IMPORT_NOTE
-from pairing_provider.profile import ADOPT_EXISTING, PairingProfileProvider
+from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.provider_base import IllumioResourceProvider
 from pairing_provider.ven_types import listed_ven_type
 
