@@ -7,7 +7,7 @@ reader lists every profile of the org once (asynchronously past 500) and answers
 burst from that snapshot, for a short, bounded time; when none comes, it is a lone read and
 costs one GET. Reads happen only in a refresh or a ``.get``, where a tenth of a second is
 nothing next to what the refresh itself takes. Each connection (``client.profiles``) has one
-reader; it wraps the endpoints and is told of every write through their ``on_write``.
+reader; it wraps the endpoints and is told of every write through their ``profile_written``.
 
 Exactness is kept where it matters:
 - a profile missing from the snapshot (deleted, or created after it was taken) is confirmed

@@ -2,10 +2,10 @@
 
 ``PCEClient`` is the PCE's endpoints (:mod:`.endpoints`) over the sending layers
 (:mod:`.listings`, :mod:`.session`, :mod:`.retry`, :mod:`.transport`) with the pacer, and the
-two caches that wrap them: the refresh reader (``client.profiles``, told of every write through
-``on_write``) and the label directory (``client.labels``). Every resource handled by a provider
-process shares one such connection; ``reset()`` forgets its caches, ``reset_connections()``
-every connection of the process.
+two caches that wrap them: the refresh reader (``client.profiles``, told of every profile
+write through ``profile_written``) and the label directory (``client.labels``, told of every
+label write). Every resource handled by a provider process shares one such connection;
+``reset()`` forgets its caches, ``reset_connections()`` every connection of the process.
 """
 
 from __future__ import annotations
@@ -52,11 +52,11 @@ class PCEClient(PCEEndpoints):
 
     def __init__(self, settings: Settings, **options: Any) -> None:
         """``options``: ``PCESession``'s (``sleep``, ``clock``, ``pacer``)."""
-        super().__init__(settings, on_write=self._wrote, **options)
+        super().__init__(settings, **options)
         self.profiles = ProfileReader(self, clock=self._clock)
         self.labels = LabelDirectory(self, clock=self._clock)
 
-    def _wrote(self, href: str) -> None:
+    def profile_written(self, href: str) -> None:
         self.profiles.wrote(href)
 
     def __repr__(self) -> str:

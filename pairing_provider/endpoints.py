@@ -1,18 +1,17 @@
 """The PCE's endpoints this provider uses: pairing profiles, pairing keys, labels.
 
 Hrefs are relative to ``/api/v2``. A write to a profile (create, update, delete, a new key)
-is announced through ``on_write(href)`` once it has ended, so a cache of profiles
+is announced through ``profile_written(href)`` once it has ended, so a cache of profiles
 (``batch_reads.ProfileReader``) knows which of its entries may be older than the PCE's.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pairing_provider.answers import json_object, unexpected
-from pairing_provider.config import Settings
 from pairing_provider.errors import UnexpectedResponseError
 from pairing_provider.hrefs import LABEL_HREF, PROFILE_HREF, href_problem
 from pairing_provider.listings import ListingSession
@@ -28,22 +27,12 @@ PROFILE_FILTERS = (
 )
 
 
-def _nobody_listens(href: str) -> None:
-    pass
-
-
 class PCEEndpoints(ListingSession):
     """Calls for the objects this provider manages, each answer checked for its shape."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        on_write: Callable[[str], None] = _nobody_listens,
-        **options: Any,
-    ) -> None:
-        super().__init__(settings, **options)
-        self._on_write = on_write
+    def profile_written(self, href: str) -> None:
+        """A write to the profile at ``href`` has ended: nothing here keeps a copy of it (a
+        client with caches overrides this)."""
 
     @property
     def org_href(self) -> str:
@@ -92,20 +81,20 @@ class PCEEndpoints(ListingSession):
             raise UnexpectedResponseError(
                 status=0, method="POST", path=path, detail="the created profile has no valid href"
             )
-        self._on_write(str(href))
+        self.profile_written(str(href))
         return created
 
     def update_pairing_profile(self, href: str, body: Mapping[str, Any]) -> None:
         try:
             self.request("PUT", href, json_body=body)
         finally:
-            self._on_write(href)  # after the PUT ended: a listing taken meanwhile is old
+            self.profile_written(href)  # after the PUT ended: a listing taken meanwhile is old
 
     def delete_pairing_profile(self, href: str) -> None:
         try:
             self.request("DELETE", href)
         finally:
-            self._on_write(href)
+            self.profile_written(href)
 
     def generate_pairing_key(self, profile_href: str) -> str:
         """A new activation code for the profile. The code is a secret: never log it."""
@@ -113,7 +102,7 @@ class PCEEndpoints(ListingSession):
         try:
             response = self.request("POST", path, json_body={})
         finally:
-            self._on_write(profile_href)  # its last_pairing_key_generated_* changed
+            self.profile_written(profile_href)  # its last_pairing_key_generated_* changed
         code = json_object(response, "POST", path).get("activation_code")
         if not isinstance(code, str) or not code:
             raise unexpected(response, "POST", path, "no activation_code text")
