@@ -26,6 +26,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
+from pairing_provider.errors import InvalidHrefError, InvalidInputError
+
 PROVIDER_KEY = "__provider"  # the pickled provider the dynamic server adds to every bag
 # The profile and label input the PCE never sees: a read keeps it from the state.
 ADOPT_EXISTING = "adopt_existing"
@@ -188,6 +190,27 @@ class Declaration(Generic[Args, State]):
         return tuple(name for name, info in self.args.model_fields.items() if info.is_required())
 
     # -- check ----------------------------------------------------------------------------------
+
+    def validated(
+        self,
+        props: Mapping[str, Any],
+        *,
+        context: Mapping[str, Any] | None = None,
+        href_inputs: frozenset[str] = frozenset(),
+    ) -> Args:
+        """The inputs of a create or update request (no unknowns there: the engine resolved
+        them), validated again. Invalid ones raise with every ``field: reason``: an
+        :class:`InvalidHrefError` when only ``href_inputs`` failed, else an
+        :class:`InvalidInputError` (a check normally stops them first)."""
+        values = {key: props[key] for key in self.inputs if props.get(key) is not None}
+        try:
+            return self.args.model_validate(values, context=context)
+        except ValidationError:
+            _, failures = self.check(values, context=context)
+            reasons = "; ".join(failure.reason for failure in failures)
+            if href_inputs and all(failure.field in href_inputs for failure in failures):
+                raise InvalidHrefError(reasons) from None
+            raise InvalidInputError(reasons) from None
 
     def check(
         self,

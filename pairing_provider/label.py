@@ -18,11 +18,9 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi.dynamic import Resource as DynamicResource
-from pydantic import ValidationError
 
 from pairing_provider.declaration import ADOPT_EXISTING, without_provider
 from pairing_provider.errors import (
-    InvalidInputError,
     LabelError,
     NotAcceptableError,
     NotFoundError,
@@ -35,13 +33,7 @@ from pairing_provider.provider_base import IllumioResourceProvider, pce_operatio
 
 
 def label_args(props: dict[str, Any]) -> LabelArgs:
-    """The inputs of a create/update request (the engine resolved every unknown)."""
-    values = {key: props[key] for key in LABEL.inputs if props.get(key) is not None}
-    try:
-        return LabelArgs.model_validate(values)
-    except ValidationError:
-        _, failures = LABEL.check(values)
-        raise InvalidInputError("; ".join(failure.reason for failure in failures)) from None
+    return LABEL.validated(props)
 
 
 def label_outputs(args: LabelArgs, body: dict[str, Any]) -> dict[str, Any]:

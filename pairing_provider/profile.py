@@ -22,7 +22,6 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 from pulumi.dynamic import Resource as DynamicResource
-from pydantic import ValidationError
 
 from pairing_provider import adoption, creation, held_profiles
 from pairing_provider.declaration import (
@@ -33,8 +32,6 @@ from pairing_provider.declaration import (
 )
 from pairing_provider.errors import (
     IllumioError,
-    InvalidHrefError,
-    InvalidInputError,
     NotAcceptableError,
     NotFoundError,
     PCEError,
@@ -59,20 +56,9 @@ log = logging.getLogger("pairing_provider")
 
 
 def args_of(props: dict[str, Any], org_id: int | None) -> PairingProfileArgs:
-    """The inputs in a create/update request (no unknowns there: the engine resolved them).
-
-    Validated again, now in the configured org: a check that ran before the settings were
-    known could not hold label hrefs to it.
-    """
-    values = {key: props[key] for key in PROFILE.inputs if props.get(key) is not None}
-    try:
-        return PairingProfileArgs.model_validate(values, context={"org_id": org_id})
-    except ValidationError:
-        _, failures = PROFILE.check(values, context={"org_id": org_id})
-        reasons = "; ".join(failure.reason for failure in failures)
-        if all(failure.field in HREF_INPUTS for failure in failures):
-            raise InvalidHrefError(reasons) from None
-        raise InvalidInputError(reasons) from None
+    """The inputs in a create/update request, validated again, now in the configured org: a
+    check that ran before the settings were known could not hold label hrefs to it."""
+    return PROFILE.validated(props, context={"org_id": org_id}, href_inputs=HREF_INPUTS)
 
 
 def outputs(
