@@ -10,18 +10,16 @@ same scenario runs with it switched off (``PAIRING_PROVIDER_BUDGET_DIR=off``) fo
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from benchmarks.budget import KEY, PROFILE, expect
 from benchmarks.pacing import provider_budget, provider_settings
-from benchmarks.pce import SimulatorProcess, stack_config
+from benchmarks.pce import SimulatorProcess, provider_process
 from benchmarks.report import Goal, Section, Table
 from benchmarks.scale import PacingScale, Scale
 from benchmarks.timing import parallel, timed
 from benchmarks.up_cost import IN_FLIGHT, key_inputs, profile_inputs
-from pairing_provider.budget_file import BUDGET_DIR_ENV, DISABLED
+from pairing_provider.budget_file import DISABLED
 from tests.engine import Engine
 
 Created = tuple[str, dict[str, Any]]
@@ -32,15 +30,6 @@ class Outcome(NamedTuple):
     destroy_requests: int
     refused: int  # 429s the PCE answered, both commands together
     seconds: float
-
-
-@contextmanager
-def provider(pce: SimulatorProcess, spec: PacingScale, budget_dir: str) -> Iterator[Engine]:
-    """A new provider process, as each ``pulumi`` command starts one."""
-    with Engine(env={BUDGET_DIR_ENV: budget_dir}, call_timeout=600) as engine:
-        config = stack_config(pce, **provider_settings(spec, paced=True))
-        engine.configure(config, secret_keys={"illumio:apiKeySecret"})
-        yield engine
 
 
 def up(engine: Engine, count: int) -> list[tuple[Created, Created]]:
@@ -65,10 +54,11 @@ def destroy(engine: Engine, pairs: list[tuple[Created, Created]]) -> None:
 
 def up_then_destroy(pce: SimulatorProcess, spec: PacingScale, budget_dir: str) -> Outcome:
     pce.reset()  # an empty org and an empty rate window
-    with provider(pce, spec, budget_dir) as engine:
+    settings = provider_settings(spec, paced=True)  # each command starts a process of its own
+    with provider_process(pce, budget_dir=budget_dir, **settings) as engine:
         (pairs, up_seconds) = timed(lambda: up(engine, spec.profiles))
     up_log = pce.requests()
-    with provider(pce, spec, budget_dir) as engine:
+    with provider_process(pce, budget_dir=budget_dir, **settings) as engine:
         destroy_seconds = timed(lambda: destroy(engine, pairs))[1]
     log = pce.requests()
     deleted = [e for e in log if e["method"] == "DELETE" and e["status"] == 204]

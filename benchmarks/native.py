@@ -31,14 +31,13 @@ from google.protobuf import struct_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from benchmarks.native_results import BEGIN, END, RESULTS, with_native_block
+from benchmarks.pacing import DEFAULT_BUDGET
 from benchmarks.pce import API_SECRET, API_USER, BareClient, SimulatorProcess, provider_process
 from benchmarks.timing import cpu_seconds, timed
 from pairing_provider.key import PairingKeyProvider
 from pairing_provider.profile import PairingProfileProvider
 from tests.engine import PROVIDER_KEY, serialized
 from tests.native_driver import KEY, PROFILE, Plugin
-
-DEFAULT_BUDGET = 450  # maxRequestsPerMinute's default: the provider's share of the PCE's 500
 
 
 @dataclass(frozen=True)

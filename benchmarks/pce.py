@@ -150,17 +150,19 @@ def stack_config(pce: SimulatorProcess, **overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def provider_process(pce: SimulatorProcess, **overrides: str) -> Iterator[Engine]:
+def provider_process(
+    pce: SimulatorProcess, *, budget_dir: str | None = None, **overrides: str
+) -> Iterator[Engine]:
     """A configured ``python -m pulumi.dynamic``, the process the engine runs providers in.
 
     A fresh one per measurement: the process keeps caches (the refresh snapshot, the pacer's
     window) that would otherwise carry over from one measurement to the next. For the same
-    reason it gets an empty budget directory of its own: the budget file would carry the
-    window over too (section 9 measures that hand-over on purpose, with processes of its own).
+    reason it gets an empty budget directory of its own, unless ``budget_dir`` is given: the
+    budget file would carry the window over too (section 10 hands it over on purpose).
     """
     with (
-        tempfile.TemporaryDirectory(prefix="benchmark-budget-") as budget_dir,
-        Engine(call_timeout=600, env={BUDGET_DIR_ENV: budget_dir}) as engine,
+        tempfile.TemporaryDirectory(prefix="benchmark-budget-") as fresh,
+        Engine(call_timeout=600, env={BUDGET_DIR_ENV: budget_dir or fresh}) as engine,
     ):
         engine.configure(stack_config(pce, **overrides), secret_keys={"illumio:apiKeySecret"})
         yield engine
