@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pairing_provider.migrate.decls import Migration
+from pairing_provider.migrate.decls import KeyDecl, LabelDecl, Migration, ProfileDecl
 
 NEW_CODE = "a new code: Terraform's cannot be carried over"
 
@@ -25,19 +25,28 @@ class OutputMapping:
     note: str = ""
 
 
+KEY_EXPORTS = ("activation_code", "cloud_init")
+
+
+def export_name(decl: LabelDecl | ProfileDecl | KeyDecl, output: str) -> str:
+    """The stack output the program writes for ``decl``'s ``output``: one spelling for the
+    program and for the report that maps Terraform's outputs to it."""
+    return f"{decl.variable}_{output}"
+
+
 def export_names(migration: Migration) -> list[tuple[str, str]]:
     """(stack output name, Python expression) of every export the program writes, in order."""
-    names = [(f"{label.variable}_href", f"{label.variable}.href") for label in migration.labels]
-    names += [(f"{p.variable}_href", f"{p.variable}.href") for p in migration.profiles]
+    holders: list[LabelDecl | ProfileDecl] = [*migration.labels, *migration.profiles]
+    names = [(export_name(d, "href"), f"{d.variable}.href") for d in holders]
     for key in migration.keys:
-        for output in ("activation_code", "cloud_init"):
-            names.append((f"{key.variable}_{output}", f"{key.variable}.{output}"))
+        for output in KEY_EXPORTS:
+            names.append((export_name(key, output), f"{key.variable}.{output}"))
     return names
 
 
 def map_outputs(migration: Migration) -> list[OutputMapping]:
-    by_href = {label.href: f"{label.variable}_href" for label in migration.labels if label.href}
-    by_href |= {p.href: f"{p.variable}_href" for p in migration.profiles if p.href}
+    holders: list[LabelDecl | ProfileDecl] = [*migration.labels, *migration.profiles]
+    by_href = {d.href: export_name(d, "href") for d in holders if d.href}
     codes = dict(_key_codes(migration))
     mappings = []
     for output in migration.state.outputs:
@@ -62,7 +71,7 @@ def _key_codes(migration: Migration) -> Iterator[tuple[str, str]]:
         for token in tokens if isinstance(tokens, list) else []:
             code = token.get("activation_token") if isinstance(token, dict) else None
             if isinstance(code, str) and code:
-                yield code, f"{key.variable}_activation_code"
+                yield code, export_name(key, "activation_code")
 
 
 def _text(value: Any) -> str:
