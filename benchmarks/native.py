@@ -137,7 +137,7 @@ def measure_native(pce: SimulatorProcess, scale: Scale) -> Row:
             {"pceHost": pce.url, "apiKeyUsername": API_USER, "apiKeySecret": API_SECRET}
         )
         pair = native_pair(plugin.stub, PROFILE, KEY, "native-")
-        seconds, cpu = run_pairs(pair, scale, plugin.process.pid)
+        seconds, cpu = run_pairs(pair, scale, plugin.pid)
     return Row("native plugin (provider/)", seconds, count_requests(pce), cpu)
 
 

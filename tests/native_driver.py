@@ -11,21 +11,19 @@ unknown as its sentinel string (the kit's wire constants, which are the SDK's).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2
 
 from pairing_provider.simulator import Simulator
+from pairing_provider.testing.native import plugin_command
+from pairing_provider.testing.process import DynamicProviderProcess
 from tests.conftest import API_SECRET, API_USER
 from tests.engine import secret
 
@@ -61,30 +59,17 @@ def urn(token: str, name: str) -> str:
     return f"urn:pulumi:dev::proj::{token}::{name}"
 
 
-class Plugin:
-    """The plugin process and a stub of its ResourceProvider service."""
+class Plugin(DynamicProviderProcess):
+    """The plugin process started as ``RunPlugin`` runs its directory (the kit's process
+    class: stderr to a file, stdout drained, the child stopped however the start ends), with
+    the engine's calls below."""
 
     def __init__(self, cwd: Path | None = None, env: Mapping[str, str] | None = None) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(PLUGIN_DIR), "127.0.0.1:1"],  # as RunPlugin runs it
-            cwd=cwd,
-            env=None if env is None else dict(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.port = int(self.process.stdout.readline().strip())
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        super().__init__(cwd, env, command=plugin_command(PLUGIN_DIR))
 
-    def __enter__(self) -> Plugin:
-        return self
-
-    def __exit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType]) -> None:
-        self.channel.close()
-        self.process.terminate()
-        _, self.stderr = self.process.communicate(timeout=10)
+    @property
+    def stderr(self) -> str:
+        return self.stderr_text()
 
     def configure(self, config: Mapping[str, Any]) -> provider_pb2.ConfigureResponse:
         """Config as the engine sends a native provider its own keys (``illumio:apiKeySecret``
