@@ -249,11 +249,16 @@ def _imports(migration: Migration) -> list[str]:
     return ["import pulumi", f"from pairing_provider import {', '.join(names)}"]
 
 
+def _origin(decl: ProfileDecl | LabelDecl) -> list[str]:
+    """The comment above a migrated resource: its Terraform address and its href."""
+    origin = comment_text(decl.address)
+    if decl.href:
+        origin += f" ({comment_text(decl.href)})"
+    return [f"# {line}" for line in _wrap(origin)]
+
+
 def _profile_block(profile: ProfileDecl) -> list[str]:
-    origin = comment_text(profile.address)
-    if profile.href:
-        origin += f" ({comment_text(profile.href)})"
-    lines = [f"# {line}" for line in _wrap(origin)]
+    lines = _origin(profile)
     lines += [
         f"{profile.variable} = PairingProfile(",
         f"{INDENT}{python_string(profile.resource_name)},",
@@ -269,10 +274,7 @@ def _profile_block(profile: ProfileDecl) -> list[str]:
 
 
 def _label_block(label: LabelDecl) -> list[str]:
-    origin = comment_text(label.address)
-    if label.href:
-        origin += f" ({comment_text(label.href)})"
-    lines = [f"# {line}" for line in _wrap(origin)]
+    lines = _origin(label)
     lines += [f"{label.variable} = Label(", f"{INDENT}{python_string(label.resource_name)},"]
     for keyword, value in label.args.items():
         lines += argument(INDENT, keyword, value)
