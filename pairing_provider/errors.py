@@ -219,6 +219,11 @@ class NoRoomBeforeDeadline(DeadlinePassed):
         self.waited = waited
 
 
+class ConnectFailed(requests.exceptions.ConnectionError):
+    """No connection to the PCE (or its proxy) could be made: nothing of the request was sent,
+    so it is safe to send again, even a POST."""
+
+
 class BodyTooLarge(Exception):
     """An answer's body is past the transport's cap (declared, or counted while reading); it
     ends as an ``UnexpectedResponseError``."""

@@ -10,9 +10,8 @@ from email.utils import parsedate_to_datetime
 from enum import Enum
 
 import requests
-import urllib3
 
-from pairing_provider.errors import DeadlinePassed
+from pairing_provider.errors import ConnectFailed, DeadlinePassed
 
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 UNCLEAR_STATUSES = frozenset({502, 503, 504})  # a gateway's word: the PCE may have done it
@@ -20,6 +19,13 @@ DATABASE_LOCK_MESSAGE = "could not get a database lock"
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 RETRY_AFTER_CAP_SECONDS = 86400.0  # past any deadline; keeps "inf" and 1e308 arithmetic sane
+# Failures raised while connecting (connections.py): nothing of the request was sent.
+NOT_SENT = (
+    ConnectFailed,
+    requests.exceptions.SSLError,
+    requests.exceptions.ConnectTimeout,
+    requests.exceptions.ProxyError,
+)
 
 
 class Outcome(Enum):
@@ -74,14 +80,11 @@ def is_database_lock(response: requests.Response) -> bool:
 
 def request_was_sent(failure: requests.RequestException | None) -> bool:
     """False when the failure happened before any byte of the request left (no connection
-    could be made, or TLS was refused): such a request is safe to send again, even a POST."""
-    if isinstance(failure, requests.exceptions.SSLError | requests.exceptions.ConnectTimeout):
-        return False
+    could be made, the proxy or TLS refused it): such a request is safe to send again, even a
+    POST."""
     if isinstance(failure, DeadlinePassed):
         return failure.sent
-    reason = failure.args[0] if failure is not None and failure.args else None
-    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
-    return not isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return not isinstance(failure, NOT_SENT)
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:

@@ -84,13 +84,14 @@ class PCESession:
         redaction.register_secret(settings.api_key_username, secret)
         if settings.https_proxy is not None:
             redaction.register_url_credentials(settings.https_proxy)
-        self._session = transport.new_session(
-            use_environment_proxies=settings.uses_tls,
-            proxy=settings.https_proxy,
+        self._session = transport.Transport(
+            auth=(settings.api_key_username, secret),
+            verify=settings.verify,
             cert=settings.client_certificate,
+            proxy=settings.https_proxy,
+            # Over plain http an environment proxy would read the API key in clear.
+            use_environment_proxies=settings.uses_tls,
         )
-        self._session.auth = (settings.api_key_username, secret)
-        self._session.verify = settings.verify
         self._pacer = pacer or self._default_pacer(settings, clock, sleep)
         self._operation = threading.local()  # each gRPC worker thread runs its own operation
         self._warn_about_transport(settings)
@@ -287,20 +288,15 @@ class PCESession:
         if seconds <= 0:
             failure = DeadlinePassed("no time left to send it", sent=False)
             return Attempt(request, failure=failure)
-        per_read = min(self.settings.request_timeout, seconds)
         try:
-            response = transport.exchange(
-                self._session,
+            response = self._session.exchange(
                 request.method,
                 url,
                 seconds=seconds,
+                read_timeout=min(self.settings.request_timeout, seconds),
                 json=request.json_body,
                 params=params,
                 headers=request.headers,
-                timeout=(per_read, per_read),
-                # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE
-                # override a session-level CA file (psf/requests#3829).
-                verify=self.settings.verify,
             )
         except requests.RequestException as exc:
             return Attempt(request, failure=exc)

@@ -1,277 +1,235 @@
-"""One HTTP exchange with a hard time limit and a size limit, over a pooled session.
+"""One HTTP exchange with the PCE: within a hard time limit, its answer read whole under a size
+cap, over a kept-alive connection (``connections.py``).
 
-``requests`` timeouts bound each socket operation, not an exchange: a server that sends one
-byte a second (headers or body) keeps a read going for as long as it likes. So every exchange
-here is watched by the process's one deadline thread, which shuts the connection's socket down
-when the time left to the operation runs out, whatever phase the exchange is in (TLS handshake
-included); the blocked read then fails at once.
-Bodies are read in chunks and refused past ``MAX_BODY_BYTES`` without being held whole.
+Answers come back as ``requests.Response`` objects and failures as requests' exceptions (the
+layers above read them as they did when requests' session sent everything), but the exchange
+itself is the standard library's ``http.client``: requests' session and urllib3's pool cost
+about 0.6 ms of CPU per request more (``connections.py``). Nothing follows redirects here: the
+session's redirect layer decides, and paces each one.
 """
 
 from __future__ import annotations
 
-import math
-import socket
+import base64
+import http.client
+import json as jsonlib
+import ssl
 import threading
-import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.poolmanager import PoolManager
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers, requote_uri
 
+from pairing_provider.connections import DEFAULT_PORTS, Pool, Route, proxy_for
+from pairing_provider.connections import tls_context as new_tls_context
+from pairing_provider.deadlines import Watch
 from pairing_provider.errors import BodyTooLarge, DeadlinePassed
 
-__all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "DeadlinePassed", "exchange", "new_session"]
+__all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "DeadlinePassed", "Transport"]
 
 # Far above any real answer (a profile reads as about 1.5 KB, so a 500-item listing page is
 # under 1 MiB and 64 MiB holds an asynchronous collection of some 40,000 profiles), and low
 # enough that a hostile or broken server cannot exhaust the provider's memory.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
+USER_AGENT = "pairing_provider (Python http.client)"
+Hook = Callable[[requests.Response], None]
 
 
-class _Watch:
-    """One exchange's deadline, and the connection to cut when it passes."""
+class Transport:
+    """Sends requests to one PCE with its credentials; shared by every thread of a client.
 
-    def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + max(0.0, seconds)
+    ``proxy``: every https request goes through it (``CONNECT``), whatever ``HTTPS_PROXY`` or
+    ``NO_PROXY`` say; without it, those apply to https as requests reads them (never to plain
+    http, where a proxy would read the API key in clear). ``verify`` and ``cert`` are
+    requests' arguments of those names."""
+
+    def __init__(
+        self,
+        *,
+        auth: tuple[str, str],
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxy: str | None = None,
+        use_environment_proxies: bool = False,
+    ) -> None:
+        self._authorization = _basic_authorization(*auth)
+        self._verify, self._cert = verify, cert
+        self._proxy, self._use_environment = proxy, use_environment_proxies
         self._lock = threading.Lock()
-        self._connection: HTTPConnection | None = None
-        self._finished = False
-        self.fired = False
+        self._tls: ssl.SSLContext | None = None  # made at the first https request
+        self._routes: dict[tuple[str, str, int], Route] = {}
+        self._pool = Pool()
+        self.hooks: list[Hook] = []  # called with each answer (tests)
 
-    def __enter__(self) -> _Watch:
-        _current.watch = self
-        _watchdog.watch(self)
-        return self
+    def close(self) -> None:
+        self._pool.close()
 
-    def __exit__(self, *exc: object) -> None:
-        _current.watch = None
-        with self._lock:
-            self._finished = True
-        _watchdog.forget(self)
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        seconds: float,
+        read_timeout: float,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """One request and its whole answer within ``seconds`` from now; each socket read at
+        most ``read_timeout``. A redirect's body is not read (the caller does not use it).
 
-    def attach(self, connection: HTTPConnection) -> None:
-        with self._lock:
-            self._connection = connection
-            fired = self.fired
-        if fired:
-            _shut(connection)
-
-    def fire(self) -> None:
-        with self._lock:
-            if self._finished:
-                return
-            self.fired = True
-            connection = self._connection
-        if connection is not None:
-            _shut(connection)
-
-
-class _Watchdog:
-    """One thread for the whole process that fires every watch whose deadline has passed.
-
-    A thread per exchange (a ``threading.Timer``) cost a thread start and stop per request,
-    about an eighth of the provider's CPU in a large ``pulumi up``. Here an exchange only adds
-    itself to a set and removes itself; the thread sleeps until the earliest deadline of the
-    set and is woken only when a new exchange's deadline comes sooner than that.
-    """
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._watches: set[_Watch] = set()
-        self._wake_at = math.inf  # when the thread looks next, on time.monotonic()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, watch: _Watch) -> None:
-        with self._changed:
-            self._watches.add(watch)
-            if self._thread is None or not self._thread.is_alive():  # first use, or a fork
-                self._thread = threading.Thread(
-                    target=self._run, name="pairing-provider-deadlines", daemon=True
-                )
-                self._thread.start()
-            if watch.deadline < self._wake_at:
-                self._wake_at = watch.deadline
-                self._changed.notify()
-
-    def forget(self, watch: _Watch) -> None:
-        # No wake-up: the thread finds the set changed when it next looks, and sleeps again.
-        with self._changed:
-            self._watches.discard(watch)
-
-    def _run(self) -> None:
-        with self._changed:
-            while True:
-                now = time.monotonic()
-                due = [watch for watch in self._watches if watch.deadline <= now]
-                for watch in due:
-                    self._watches.discard(watch)
-                    watch.fire()
-                self._wake_at = min((watch.deadline for watch in self._watches), default=math.inf)
-                wait = None if self._wake_at == math.inf else self._wake_at - now
-                self._changed.wait(timeout=wait)
-
-
-_watchdog = _Watchdog()
-
-
-def _shut(connection: HTTPConnection) -> None:
-    sock = getattr(connection, "sock", None)
-    if sock is None:
-        return
-    try:
-        # The plain socket's shutdown, also for TLS: it unblocks a read in another thread
-        # without touching the TLS object that thread is using.
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed
-
-
-_current = threading.local()  # the watch of the exchange running on this thread
-
-
-class _Watched(HTTPConnection):
-    """A connection that tells the running exchange's watch which socket to cut."""
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        watch = getattr(_current, "watch", None)
-        if watch is not None:
-            watch.attach(self)
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPConnection(_Watched):
-    pass
-
-
-class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
-    pass
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _WatchedAdapter(HTTPAdapter):
-    """An adapter whose connections register with the running exchange's watchdog."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        _watch_pools(self.poolmanager)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
-        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        _watch_pools(manager)
-        return manager
-
-
-def _watch_pools(manager: PoolManager) -> None:
-    manager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
-def new_session(
-    *,
-    use_environment_proxies: bool,
-    proxy: str | None = None,
-    cert: str | tuple[str, str] | None = None,
-) -> requests.Session:
-    """A pooled session: no redirects followed by requests itself (the caller paces them).
-
-    ``proxy``: every https request goes through it (CONNECT), whatever ``HTTPS_PROXY`` or
-    ``NO_PROXY`` say; ``cert``: the TLS client certificate (requests' ``cert``)."""
-    session = requests.Session()
-    session.headers.update({"Accept": "application/json"})
-    # Over plain http an environment proxy would read the API key in clear: never use one.
-    session.trust_env = use_environment_proxies
-    if proxy is not None:
-        session.proxies = {"https": proxy}
-    session.cert = cert
-    # A connection kept for each call under way: the dynamic provider server runs 4 at once,
-    # the native one up to 64 (native/server.py, WORKERS). Past the pool's size a connection
-    # is made for one request and dropped: a TCP (and TLS) handshake each time.
-    adapter = _WatchedAdapter(pool_connections=1, pool_maxsize=64, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
-def exchange(
-    session: requests.Session, method: str, url: str, *, seconds: float, **kwargs: Any
-) -> requests.Response:
-    """One request and its whole answer, within ``seconds`` from now, body read and capped.
-
-    Raises ``DeadlinePassed`` when the time ran out, ``BodyTooLarge`` past the size cap, or
-    what requests raises. A redirect's body is not read (the caller does not use it).
-    """
-    with _Watch(seconds) as watch:
-        try:
-            response = _send(session, method, url, **kwargs)
-            if response.is_redirect:
-                response.close()
+        Raises ``DeadlinePassed`` when the time ran out, ``BodyTooLarge`` past the size cap,
+        and requests' ``ConnectionError`` family for the rest (``ConnectFailed`` when nothing
+        was sent)."""
+        url = requote_uri(_with_params(url, params))
+        parts = urlsplit(url)
+        route = self._route(parts)
+        body = None if json is None else jsonlib.dumps(json, allow_nan=False).encode()
+        head = self._headers(body is not None, headers)
+        tls = self._tls_context() if route.tls else None
+        connection = self._pool.take(route, tls, read_timeout)
+        with Watch(seconds) as watch:
+            connection.watch = watch
+            if connection.outer is not None:
+                watch.attach(connection.outer)
+            try:
+                connection.request(method, _target(parts), body, head)
+                response = _response(connection.getresponse(), method, url)
+            except BodyTooLarge:
+                connection.close()
+                raise
+            except (OSError, http.client.HTTPException, requests.RequestException) as exc:
+                connection.close()
+                if watch.fired:
+                    raise DeadlinePassed(f"no complete answer within {seconds:.3g}s") from exc
+                raise _failure(exc) from None
+            if watch.fired or connection.sock is None or response.is_redirect:
+                connection.close()  # cut, closed by the server, or a body left unread
             else:
-                _read_body(response)
-        except requests.RequestException as exc:
-            if watch.fired:
-                raise DeadlinePassed(f"no complete answer within {seconds:.3g}s") from exc
-            raise
-        if watch.fired:  # finished in the same instant: the connection may be cut, drop it
-            response.close()
+                self._pool.give_back(connection)
+        for hook in self.hooks:
+            hook(response)
+        return response
+
+    def _route(self, parts: SplitResult) -> Route:
+        scheme, host = parts.scheme, parts.hostname or ""
+        port = parts.port or DEFAULT_PORTS.get(scheme, 80)
+        key = (scheme, host, port)
+        route = self._routes.get(key)
+        if route is None:
+            proxy = proxy_for(
+                parts.geturl(), explicit=self._proxy, use_environment=self._use_environment
+            )
+            route = self._routes[key] = Route(scheme == "https", host, port, proxy)
+        return route
+
+    def _tls_context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._tls is None:
+                self._tls = new_tls_context(
+                    self._verify, self._cert, use_environment=self._use_environment
+                )
+            return self._tls
+
+    def _headers(self, has_body: bool, extra: Mapping[str, str] | None) -> dict[str, str]:
+        head = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Authorization": self._authorization,
+        }
+        if has_body:
+            head["Content-Type"] = "application/json"
+        for name, value in (extra or {}).items():
+            if value is not None:
+                head[name] = value
+        return head
+
+
+def _basic_authorization(username: str, password: str) -> str:
+    """The Authorization header requests' ``auth=(username, password)`` sends."""
+
+    def encoded(text: str) -> bytes:
+        try:
+            return text.encode("latin-1")
+        except UnicodeEncodeError:
+            return text.encode("utf-8")
+
+    token = base64.b64encode(encoded(username) + b":" + encoded(password)).decode("ascii")
+    return f"Basic {token}"
+
+
+def _with_params(url: str, params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return url
+    query = urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
+    return f"{url}{'&' if '?' in url else '?'}{query}" if query else url
+
+
+def _target(parts: SplitResult) -> str:
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _failure(exc: BaseException) -> requests.RequestException:
+    """What the session layers know how to read: requests' classes for a lost exchange."""
+    if isinstance(exc, requests.RequestException):
+        return exc  # raised while connecting (connections.py)
+    if isinstance(exc, ssl.SSLError):  # a TLS alert read late (TLS 1.3 client certificates)
+        return requests.exceptions.SSLError(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, TimeoutError):
+        return requests.exceptions.ReadTimeout(f"no answer in time ({exc})")
+    return requests.exceptions.ConnectionError(f"{type(exc).__name__}: {exc}")
+
+
+def _response(answer: http.client.HTTPResponse, method: str, url: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code = answer.status
+    response.reason = answer.reason
+    response.url = url
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    for name, value in answer.msg.items():  # repeated headers joined, as requests does
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    response.headers = headers
+    response.encoding = get_encoding_from_headers(headers)
+    request = requests.PreparedRequest()
+    request.method, request.url = method, url
+    response.request = request
+    # What requests itself does once it has read a body: .json() and .text then use it.
+    response._content = b"" if response.is_redirect else _body(answer)
+    response._content_consumed = True  # type: ignore[attr-defined]
     return response
 
 
-def _send(
-    session: requests.Session,
-    method: str,
-    url: str,
-    *,
-    timeout: tuple[float, float],
-    verify: bool | str = True,
-    json: Any = None,
-    params: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> requests.Response:
-    """What ``session.request(..., stream=True, allow_redirects=False)`` sends, for about a
-    tenth less CPU: the request is prepared from the session's headers, cookies, auth and hooks
-    directly, where ``Session.prepare_request`` first copies and merges cookie jars and setting
-    dicts on every call (8% of the provider process's CPU in an ``up``, sampled with py-spy)."""
-    prepared = requests.PreparedRequest()
-    prepared.prepare_method(method)
-    prepared.prepare_url(url, params)
-    merged = {**session.headers, **(headers or {})}
-    prepared.prepare_headers({name: value for name, value in merged.items() if value is not None})
-    prepared.prepare_cookies(session.cookies)
-    prepared.prepare_body(None, None, json)
-    prepared.prepare_auth(session.auth, url)
-    prepared.prepare_hooks(session.hooks)
-    # Environment proxies and CA bundle variables, as session.request applies them; the
-    # session's own proxy given as the request's, so that an environment one cannot win.
-    settings = session.merge_environment_settings(
-        prepared.url, dict(session.proxies), True, verify, None
-    )
-    return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
-
-
-def _read_body(response: requests.Response) -> None:
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        response.close()
-        raise BodyTooLarge(f"Content-Length {declared} is past the {MAX_BODY_BYTES} byte cap")
+def _body(answer: http.client.HTTPResponse) -> bytes:
+    """The whole body, decoded (a gzip bomb counts in full), refused past the cap without
+    being held whole."""
+    if answer.length is not None and answer.length > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"Content-Length {answer.length} is past the {MAX_BODY_BYTES} byte cap")
+    decoder = _decoder(answer.getheader("Content-Encoding", ""))
+    if answer.length is not None and decoder is None:
+        return answer.read()  # one read of the declared length
     chunks, size = [], 0
-    for chunk in response.iter_content(CHUNK_BYTES):  # decoded: a gzip bomb counts in full
+    while chunk := answer.read(CHUNK_BYTES):
+        if decoder is not None:
+            chunk = decoder.decompress(chunk, MAX_BODY_BYTES + 1 - size)
+            if decoder.unconsumed_tail:
+                size = MAX_BODY_BYTES + 1
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            response.close()
             raise BodyTooLarge(f"the body is past the {MAX_BODY_BYTES} byte cap")
         chunks.append(chunk)
-    # What requests itself does once it has read a body: .json() and .text then use it.
-    response._content = b"".join(chunks)
-    response._content_consumed = True  # type: ignore[attr-defined]
+    return b"".join(chunks)
+
+
+def _decoder(encoding: str) -> Any:
+    """A decoder for the encodings requests decodes (we ask for none: ``identity``)."""
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    return None

@@ -369,7 +369,7 @@ def test_a_write_ending_during_a_listing_is_never_answered_from_it(
     other = client.create_pairing_profile({"name": "b", "enabled": True})["href"]
     writer = PCEClient(settings)  # another worker of the same process, sharing the reader
 
-    def put_while_listing(response: requests.Response, **kwargs: Any) -> None:
+    def put_while_listing(response: requests.Response) -> None:
         if response.request.path_url == "/api/v2/orgs/1/pairing_profiles":
             thread = threading.Thread(
                 target=lambda: (
@@ -382,9 +382,9 @@ def test_a_write_ending_during_a_listing_is_never_answered_from_it(
 
     client.profiles.get(other)  # a lone read
     now[0] = 1.0
-    client._session.hooks["response"].append(put_while_listing)
+    client._session.hooks.append(put_while_listing)
     client.profiles.get(other)  # a burst: the listing, with the PUT landing meanwhile
-    client._session.hooks["response"].clear()
+    client._session.hooks.clear()
     simulator.clear_requests()
     assert client.profiles.get(href)["description"] == "new"
     assert api_calls(simulator) == [("GET", f"/api/v2{href}", 200)]  # its own GET, not the listing
