@@ -1,6 +1,7 @@
 """A loopback HTTP proxy that only tunnels (CONNECT), for tests: it records every CONNECT
-target and ``Proxy-Authorization`` it gets, asks for a password when given one (407), and can
-be told to stall (accept, then never answer) to test deadlines through a proxy."""
+target and ``Proxy-Authorization`` it gets, asks for a password when given one (407), can
+be told to stall (accept, then never answer) to test deadlines through a proxy, and can speak
+https itself (``tls=(certificate, key)``: TLS to the proxy, the PCE's TLS inside it)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,36 @@ import base64
 import select
 import socket
 import socketserver
+import ssl
 import threading
+from pathlib import Path
 from types import TracebackType
 
 
 class ConnectProxy:
-    def __init__(self, credentials: tuple[str, str] | None = None, *, stall: bool = False) -> None:
+    def __init__(
+        self,
+        credentials: tuple[str, str] | None = None,
+        *,
+        stall: bool = False,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.credentials = credentials
         self.stall = stall
         self.targets: list[str] = []
         self.authorizations: list[str | None] = []
         self._server = _Server(("127.0.0.1", 0), _Tunnel)
         self._server.proxy = self
+        self._server.tls = None
+        if tls is not None:
+            self._server.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._server.tls.load_cert_chain(*tls)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def url(self, userinfo: str = "") -> str:
-        return f"http://{userinfo + '@' if userinfo else ''}127.0.0.1:{self.port}"
+        scheme = "http" if self._server.tls is None else "https"
+        return f"{scheme}://{userinfo + '@' if userinfo else ''}127.0.0.1:{self.port}"
 
     def __enter__(self) -> ConnectProxy:
         self._thread.start()
@@ -47,6 +61,14 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     proxy: ConnectProxy
+    tls: ssl.SSLContext | None
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        sock, address = super().get_request()
+        if self.tls is not None:
+            sock.settimeout(10)
+            sock = self.tls.wrap_socket(sock, server_side=True)
+        return sock, address
 
 
 class _Tunnel(socketserver.StreamRequestHandler):
@@ -85,7 +107,9 @@ def _pipe(client: socket.socket, upstream: socket.socket) -> None:
     """Copy bytes both ways until either side closes."""
     sockets = [client, upstream]
     while True:
-        readable, _, _ = select.select(sockets, [], [], 10)
+        # Bytes a TLS socket has already decrypted are not seen by select.
+        pending = [s for s in sockets if isinstance(s, ssl.SSLSocket) and s.pending()]
+        readable = pending or select.select(sockets, [], [], 10)[0]
         if not readable:
             return
         for sock in readable:

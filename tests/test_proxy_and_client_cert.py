@@ -19,7 +19,7 @@ from pairing_provider.errors import ConfigurationError, PCEConnectionError, PCEE
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.redaction import redact
 from pairing_provider.simulator import Simulator
-from pairing_provider.simulator.tls import write_client_certificate
+from pairing_provider.simulator.tls import write_client_certificate, write_self_signed
 from tests.connect_proxy import ConnectProxy
 from tests.engine import Engine
 
@@ -100,6 +100,24 @@ def test_the_client_reaches_the_pce_only_through_the_proxy_with_its_password(
         list_names(tls_settings(tls_simulator, https_proxy=url))  # that proxy is gone now
     assert "ProxyError" in str(down.value)
     assert requests_seen(tls_simulator) == before  # nothing went around it
+
+
+def test_an_https_proxy_carries_the_pce_tls_inside_its_own(
+    tls_simulator: Simulator, tmp_path: Path
+) -> None:
+    """TLS to the proxy, then the PCE's TLS inside the tunnel (each verified)."""
+    proxy_tls = write_self_signed(tmp_path)
+    both = tmp_path / "both.pem"
+    both.write_bytes(Path(tls_simulator.cert_path).read_bytes() + proxy_tls[0].read_bytes())
+    with ConnectProxy((PROXY_USER, PROXY_PASSWORD), tls=proxy_tls) as proxy:
+        url = proxy.url(f"{PROXY_USER}:{QUOTED_PASSWORD}")
+        assert url.startswith("https://")
+        before = requests_seen(tls_simulator)
+        assert isinstance(
+            list_names(tls_settings(tls_simulator, https_proxy=url, ca_file=str(both))), list
+        )
+        assert proxy.targets == [f"127.0.0.1:{tls_simulator.port}"]
+        assert requests_seen(tls_simulator) == before + 1
 
 
 def test_the_proxy_setting_wins_over_the_environment_proxy(

@@ -1,0 +1,130 @@
+"""The exchange on the wire (``transport.py``, ``connections.py``): kept-alive connections, a
+connection the server closed while idle, chunked and compressed answers, against a loopback
+server that counts the connections it accepts."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pairing_provider.errors import UnexpectedResponseError
+from pairing_provider.transport import MAX_BODY_BYTES
+from tests.test_hostile_server import Handler, HostileServer, client_of
+
+
+class CountingServer(HostileServer):
+    """Counts the TCP connections it accepts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        self.connections += 1
+        return super().get_request()
+
+
+@pytest.fixture
+def counting() -> Iterator[CountingServer]:
+    server = CountingServer()
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_requests_one_after_another_reuse_one_connection(counting: CountingServer) -> None:
+    client = client_of(counting)
+    for _ in range(10):
+        assert client.list_labels() == []
+    assert len(counting.seen) == 10
+    assert counting.connections == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_without_an_error(
+    counting: CountingServer,
+) -> None:
+    """The server answers, then hangs up on the idle connection (a keep-alive timeout): the
+    next request goes on a new connection, once, with no retry."""
+
+    def answer_then_hang_up(handler: Handler) -> None:
+        handler.answer(200, [])
+        handler.wfile.flush()
+        handler.close_connection = True  # no "Connection: close" said: the client is not told
+
+    counting.behaviour = answer_then_hang_up
+    client = client_of(counting)
+    assert client.list_labels() == []
+    time.sleep(0.1)  # the server's close reaches the client's idle socket
+    assert client.list_labels() == []
+    assert len(counting.seen) == 2
+    assert counting.connections == 2
+
+
+def test_a_chunked_answer_is_read_whole(counting: CountingServer) -> None:
+    labels = [{"href": f"/orgs/1/labels/{i}", "key": "env", "value": f"v{i}"} for i in range(50)]
+    payload = json.dumps(labels).encode()
+
+    def chunked(handler: Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for start in range(0, len(payload), 100):
+            piece = payload[start : start + 100]
+            handler.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        handler.wfile.write(b"0\r\n\r\n")
+
+    counting.behaviour = chunked
+    client = client_of(counting)
+    assert [label["value"] for label in client.list_labels()] == [f"v{i}" for i in range(50)]
+    assert client.list_labels() != []  # and the connection was left ready for the next one
+    assert counting.connections == 1
+
+
+def compressed(handler: Handler, body: bytes, encoding: str) -> None:
+    handler.answer(200, body, headers={"Content-Encoding": encoding})
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"), [("gzip", gzip.compress), ("deflate", zlib.compress)]
+)
+def test_a_compressed_answer_nobody_asked_for_is_decoded(
+    counting: CountingServer, encoding: str, compress: Any
+) -> None:
+    body = compress(json.dumps([{"href": "/orgs/1/labels/1", "key": "env", "value": "x"}]).encode())
+    counting.behaviour = lambda handler: compressed(handler, body, encoding)
+    assert client_of(counting).list_labels()[0]["value"] == "x"
+
+
+def test_a_gzip_bomb_is_refused_at_the_cap_of_what_it_decodes_to(counting: CountingServer) -> None:
+    bomb = gzip.compress(b" " * (MAX_BODY_BYTES + 1024), compresslevel=9)  # about 64 KB
+    counting.behaviour = lambda handler: compressed(handler, bomb, "gzip")
+    with pytest.raises(UnexpectedResponseError, match="byte cap"):
+        client_of(counting).list_labels()
+
+
+def test_every_request_asks_for_json_uncompressed_with_its_credentials(
+    counting: CountingServer,
+) -> None:
+    heard: list[dict[str, str]] = []
+
+    def record(handler: Handler) -> None:
+        heard.append(dict(handler.headers.items()))
+        handler.answer(201, {"href": "/orgs/1/labels/9", "key": "env", "value": "x"})
+
+    counting.behaviour = record
+    client_of(counting).create_label({"key": "env", "value": "x"})
+    [head] = heard
+    assert head["Accept"] == "application/json"
+    assert head["Accept-Encoding"] == "identity"
+    assert head["Content-Type"] == "application/json"
+    assert head["Authorization"].startswith("Basic ")
