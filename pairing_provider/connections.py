@@ -46,6 +46,11 @@ class Proxy:
     @classmethod
     def parse(cls, url: str) -> Proxy:
         parts = urlsplit(url if "://" in url else f"http://{url}")
+        if parts.scheme not in DEFAULT_PORTS:
+            raise ValueError(
+                f"a {parts.scheme}:// proxy is not supported: use an http:// or https:// one "
+                "(the value is not shown)"
+            )
         tls = parts.scheme == "https"
         authorization = None
         if parts.username is not None:

@@ -26,6 +26,7 @@ from pairing_provider.attempt import Attempt, Request
 from pairing_provider.config import Settings
 from pairing_provider.errors import (
     BodyTooLarge,
+    ConfigurationError,
     DeadlinePassed,
     NoRoomBeforeDeadline,
     PCEError,
@@ -92,6 +93,11 @@ class PCESession:
             # Over plain http an environment proxy would read the API key in clear.
             use_environment_proxies=settings.uses_tls,
         )
+        try:  # the proxy the environment names is chosen now: a bad one is a settings problem
+            self._session.route(urlsplit(settings.api_url))
+        except ValueError as exc:
+            problem = f"the proxy HTTPS_PROXY or ALL_PROXY names for {settings.pce_host}: {exc}"
+            raise ConfigurationError([problem]) from None
         self._pacer = pacer or self._default_pacer(settings, clock, sleep)
         self._operation = threading.local()  # each gRPC worker thread runs its own operation
         self._warn_about_transport(settings)

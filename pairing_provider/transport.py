@@ -88,7 +88,7 @@ class Transport:
         was sent)."""
         url = requote_uri(_with_params(url, params))
         parts = urlsplit(url)
-        route = self._route(parts)
+        route = self.route(parts)
         body = None if json is None else jsonlib.dumps(json, allow_nan=False).encode()
         head = self._headers(body is not None, headers)
         tls = self._tls_context() if route.tls else None
@@ -116,7 +116,9 @@ class Transport:
             hook(response)
         return response
 
-    def _route(self, parts: SplitResult) -> Route:
+    def route(self, parts: SplitResult) -> Route:
+        """Where requests to this URL go (the proxy is chosen once per origin). Raises
+        ValueError for a proxy of a scheme other than http or https."""
         scheme, host = parts.scheme, parts.hostname or ""
         port = parts.port or DEFAULT_PORTS.get(scheme, 80)
         key = (scheme, host, port)

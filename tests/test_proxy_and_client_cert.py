@@ -228,3 +228,18 @@ def test_the_settings_come_from_the_environment_and_are_checked(
     over_http = problems(ILLUMIO_PCE_HOST="http://127.0.0.1:1")
     assert "'illumio:httpsProxy' (ILLUMIO_HTTPS_PROXY) and 'illumio:clientCert'" in over_http
     assert "used with an https:// pceHost only" in over_http
+
+
+def test_an_environment_proxy_of_another_scheme_is_a_configuration_error(
+    tls_simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests would speak SOCKS with PySocks installed; this provider speaks only HTTP
+    CONNECT, so it says so before any request instead of failing at the proxy."""
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://user:s0cks-pass@127.0.0.1:1080")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    before = requests_seen(tls_simulator)
+    with pytest.raises(ConfigurationError, match="socks5:// proxy is not supported") as refused:
+        list_names(tls_settings(tls_simulator))
+    assert "s0cks-pass" not in str(refused.value)
+    assert requests_seen(tls_simulator) == before
