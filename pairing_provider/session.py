@@ -191,7 +191,9 @@ class PCESession:
         deadline = self._deadline()
         retries = 0
         while True:
-            attempt = replace(self._send_handling_redirects(request, deadline), retries=retries)
+            attempt = self._send_handling_redirects(request, deadline)
+            if retries:
+                attempt = replace(attempt, retries=retries)
             if attempt.succeeded:
                 assert attempt.response is not None
                 return attempt.response
@@ -277,7 +279,7 @@ class PCESession:
                 attempt = self._send_single_request(request, url, params, deadline)
         except NoRoomBeforeDeadline as exc:
             return Attempt(request, failure=exc)
-        if attempt.response is not None:
+        if attempt.response is not None and log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s -> %s (Request-ID %s)",
                 request.method,
