@@ -116,9 +116,10 @@ def test_a_profile_s_labels_take_the_native_label_s_href(
     label = plugin.made(LABEL, "env", PROD)
     simulator.clear_requests()
 
-    web = plugin.made(PROFILE, "web", {"name": "web", "enabled": True, "labels": [label.id]})
+    # As a generated SDK sends it: the schema's ``labels`` items are objects.
+    labels = [{"href": label.id}]
+    web = plugin.made(PROFILE, "web", {"name": "web", "enabled": True, "labels": labels})
 
     posted = simulator.requests()[0]
     assert f"{posted['method']} {posted['path']}" == "POST /api/v2/orgs/1/pairing_profiles"
-    assert posted["body"]["labels"] == [{"href": label.id}]
-    assert web.outputs["labels"] == [{"href": label.id}]
+    assert posted["body"]["labels"] == labels and web.outputs["labels"] == labels

@@ -106,11 +106,14 @@ def test_the_label_s_key_replaces_and_its_value_does_not() -> None:
 
 
 def test_no_token_names_two_things() -> None:
-    """A resource and a type of one token would give generated SDKs two classes of one name:
-    findLabels' items are ``FindLabelsLabel``, the resource is ``Label``."""
+    """Tokens compared as the schema binder does, ignoring case: a resource and a type of
+    one token give generated SDKs two classes of one name (docs/pulumi-engine.md). The
+    findLabels items are ``FindLabelsLabel``; ``Label`` is the resource."""
     schema = package_schema()
-    resources, types_ = set(schema["resources"]), set(schema["types"])
-    assert resources & types_ == set() and set(schema["functions"]) & (resources | types_) == set()
+    tokens = [
+        token.lower() for part in ("resources", "types", "functions") for token in schema[part]
+    ]
+    assert len(tokens) == len(set(tokens))
     found = schema["functions"]["illumio:index:findLabels"]["outputs"]["properties"]["labels"]
     assert found["items"] == {"$ref": "#/types/illumio:index:FindLabelsLabel"}
     assert schema["types"]["illumio:index:FindLabelsLabel"]["required"] == ["href", "key", "value"]

@@ -241,11 +241,11 @@ LABEL_OUTPUTS = dict.fromkeys(["href", "externalDataSet", "createdAt"])
 
 
 def labelled(label: dict[str, str]) -> Callable[[], None]:
-    """A native Label and a profile whose ``labels`` take its id (the label's href)."""
+    """A native Label and a profile whose ``labels`` name its id (the label's href)."""
 
     def program() -> None:
         env = pulumi.CustomResource(LABEL, "env", {**LABEL_OUTPUTS, **label})
-        profile(labels=[env.id])
+        profile(labels=[{"href": env.id}])  # the schema's items are objects
 
     return program
 
