@@ -123,3 +123,33 @@ def test_a_profile_s_labels_take_the_native_label_s_href(
     posted = simulator.requests()[0]
     assert f"{posted['method']} {posted['path']}" == "POST /api/v2/orgs/1/pairing_profiles"
     assert posted["body"]["labels"] == labels and web.outputs["labels"] == labels
+
+
+def test_bad_input_is_named_in_camel_case_before_any_request(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    _, failures = plugin.check(LABEL, "env", {}, {"key": "", "value": 5, "externalDataSett": "x"})
+
+    assert sorted(failures) == [
+        (
+            "externalDataSett",
+            'externalDataSett: is not a known property (did you mean "externalDataSet"?)',
+        ),
+        ("key", 'key: "" string should have at least 1 character'),
+        ("value", "value: 5 input should be a valid string"),
+    ]
+    assert calls(simulator) == []
+
+
+def test_a_taken_key_and_value_names_the_label_and_the_camel_case_flag(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    taken = simulator.state.create_label(1, PROD)["href"]
+    checked, _ = plugin.check(LABEL, "env", {}, PROD)
+    with pytest.raises(grpc.RpcError) as caught:
+        plugin.create(LABEL, "env", checked)
+    details = caught.value.details()
+    assert f"already exists at {taken}" in details and "Set adoptExisting=True" in details
+
+    adopted, outputs = plugin.create(LABEL, "env", {**checked, "adoptExisting": True})
+    assert (adopted, outputs["adoptExisting"]) == (taken, True)
