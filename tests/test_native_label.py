@@ -110,6 +110,21 @@ def test_delete_is_one_request(plugin: Plugin, simulator: Simulator) -> None:
     assert simulator.state.get_label(1, label_id(made.id)).get("deleted") is True
 
 
+def test_a_refresh_reads_back_a_value_edit_and_drops_a_deleted_label(
+    plugin: Plugin, simulator: Simulator
+) -> None:
+    made = plugin.made(LABEL, "env", PROD)
+    simulator.state.update_label(1, label_id(made.id), {"value": "edited"})
+    simulator.clear_requests()
+
+    read_id, outputs, inputs = plugin.read(LABEL, "env", made.id, made.outputs, made.inputs)
+    assert (read_id, outputs["value"], inputs["value"]) == (made.id, "edited", "edited")
+    assert calls(simulator) == [f"GET {made.id}"]
+
+    simulator.state.delete_label(1, label_id(made.id))  # the PCE keeps it, marked deleted
+    assert plugin.read(LABEL, "env", made.id, made.outputs, made.inputs)[0] == ""
+
+
 def test_a_profile_s_labels_take_the_native_label_s_href(
     plugin: Plugin, simulator: Simulator
 ) -> None:
