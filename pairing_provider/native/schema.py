@@ -30,9 +30,9 @@ from pairing_provider.native.names import KEY_TOKEN, LABEL_TOKEN, PROFILE_TOKEN,
 
 ANY = {"$ref": "pulumi.json#/Any"}
 PROFILE_DATA_TOKEN = f"{PACKAGE}:index:PairingProfileData"
-# A result of findLabels. Not "Label": that is the resource's token, and a type sharing a
-# resource's token gives generated SDKs two classes of one name (Go's renames one with a
-# "Type" suffix, pulumi/pulumi#6170). Named after the function, as its result's item.
+# An item of findLabels' result, named after the function. Not "Label", the resource's token:
+# a type of a resource's token gives a generated SDK two classes of one name (Go's generator
+# renames the type with a "Type" suffix; docs/pulumi-engine.md, "One token, one thing").
 FOUND_LABEL_TOKEN = f"{PACKAGE}:index:FindLabelsLabel"
 FUNCTION_TOKENS = {
     "get_pairing_profile": f"{PACKAGE}:index:getPairingProfile",
