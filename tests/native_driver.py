@@ -31,6 +31,7 @@ PLUGIN_DIR = Path(__file__).resolve().parents[1] / "provider"
 UNKNOWN = rpc.UNKNOWN  # a preview's unknown value on the wire
 PROFILE = "illumio:index:PairingProfile"
 KEY = "illumio:index:PairingKey"
+LABEL = "illumio:index:Label"
 KIND = provider_pb2.PropertyDiff.Kind.Name
 
 

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 
 from pairing_provider.config import SOURCES
-from pairing_provider.models import KEY, PROFILE
-from pairing_provider.native.names import KEY_TOKEN, PROFILE_TOKEN, camel
+from pairing_provider.models import KEY, LABEL, PROFILE
+from pairing_provider.native.names import KEY_TOKEN, LABEL_TOKEN, PROFILE_TOKEN, camel
 from pairing_provider.native.schema import package_schema
 
 METASCHEMA = Path(__file__).parent / "vendor" / "pulumi-package-metaschema.json"
@@ -48,7 +48,7 @@ def test_the_metaschema_check_catches_a_bad_schema() -> None:
 
 def test_every_declared_field_is_in_the_schema_in_camel_case() -> None:
     resources = package_schema()["resources"]
-    for token, declaration in ((PROFILE_TOKEN, PROFILE), (KEY_TOKEN, KEY)):
+    for token, declaration in ((PROFILE_TOKEN, PROFILE), (KEY_TOKEN, KEY), (LABEL_TOKEN, LABEL)):
         spec = resources[token]
         assert set(spec["properties"]) == {camel(name) for name in declaration.outputs}
         assert set(spec["inputProperties"]) == {camel(name) for name in declaration.inputs}
@@ -92,6 +92,31 @@ def test_config_variables_are_the_settings_keys() -> None:
         "description": "org number (environment variable ILLUMIO_PCE_ORG_ID)",
         "defaultInfo": {"environment": ["ILLUMIO_PCE_ORG_ID"]},
     }
+
+
+def test_the_label_s_key_replaces_and_its_value_does_not() -> None:
+    label = package_schema()["resources"][LABEL_TOKEN]
+    assert label["requiredInputs"] == ["key", "value"]
+    replacing = sorted(
+        n for n, spec in label["inputProperties"].items() if "replaceOnChanges" in spec
+    )
+    assert replacing == ["key"]
+    assert label["inputProperties"]["adoptExisting"]["default"] is False
+    assert f"pulumi import {LABEL_TOKEN} " in label["description"]
+
+
+def test_no_token_names_two_things() -> None:
+    """Tokens compared as the schema binder does, ignoring case: a resource and a type of
+    one token give generated SDKs two classes of one name (docs/pulumi-engine.md). The
+    findLabels items are ``FindLabelsLabel``; ``Label`` is the resource."""
+    schema = package_schema()
+    tokens = [
+        token.lower() for part in ("resources", "types", "functions") for token in schema[part]
+    ]
+    assert len(tokens) == len(set(tokens))
+    found = schema["functions"]["illumio:index:findLabels"]["outputs"]["properties"]["labels"]
+    assert found["items"] == {"$ref": "#/types/illumio:index:FindLabelsLabel"}
+    assert schema["types"]["illumio:index:FindLabelsLabel"]["required"] == ["href", "key", "value"]
 
 
 @pytest.mark.parametrize("token", ["getPairingProfile", "findPairingProfiles", "findLabels"])

@@ -20,7 +20,7 @@ from pairing_provider.testing import Secret, Stack, StackError
 from pairing_provider.testing.native import plugin_command, with_native_plugin
 from pairing_provider.testing.process import DynamicProviderProcess
 from tests.conftest import API_SECRET, kit_stack
-from tests.native_driver import KEY, PLUGIN_DIR, PROFILE
+from tests.native_driver import KEY, LABEL, PLUGIN_DIR, PROFILE
 
 WEB = {"name": "web", "enabled": True, "description": "web servers", "keyLifespan": 3600}
 PROFILE_OUTPUTS = dict.fromkeys(["href", "keyLifespan", "venType", "logTraffic"])
@@ -235,3 +235,44 @@ def test_import_with_inputs_the_profile_does_not_have_fails_and_names_them(
         stack.up()
     assert stack.state == {}
     assert {r["method"] for r in simulator.requests()} == {"GET"}
+
+
+LABEL_OUTPUTS = dict.fromkeys(["href", "externalDataSet", "createdAt"])
+
+
+def labelled(label: dict[str, str]) -> Callable[[], None]:
+    """A native Label and a profile whose ``labels`` name its id (the label's href)."""
+
+    def program() -> None:
+        env = pulumi.CustomResource(LABEL, "env", {**LABEL_OUTPUTS, **label})
+        profile(labels=[{"href": env.id}])  # the schema's items are objects
+
+    return program
+
+
+def test_a_label_and_the_profile_using_it_value_edit_in_place_key_edit_replaces(
+    simulator: Simulator, native_plugin: DynamicProviderProcess
+) -> None:
+    """A value edit is the label's update alone (its id stays known: the profile does not
+    change); a key edit makes the new label, moves the profile to it, then deletes the old."""
+    label = {"key": "env", "value": "prod"}
+    stack = native_stack(simulator, native_plugin, labelled(label))
+    first = stack.up()
+    old = first.resource("env").id
+    web = first.resource("web").id
+    assert calls(first.requests)[:1] == ["POST /orgs/1/labels"]
+    assert simulator.state.get_profile(1, int(web.rsplit("/", 1)[1]))["labels"] == [{"href": old}]
+
+    label["value"] = "production"
+    assert stack.preview().changes == {"env": "update"}
+    assert calls(stack.up().requests) == [f"PUT {old}", f"GET {old}"]
+
+    label["key"] = "loc"
+    assert stack.preview().changes == {"env": "replace", "web": "update"}
+    up = stack.up()
+    new = up.resource("env").id
+
+    assert up.changes == {"env": "replace", "web": "update"} and new != old
+    assert calls(up.requests)[0] == "POST /orgs/1/labels"
+    assert calls(up.requests)[-1] == f"DELETE {old}"
+    assert simulator.state.get_profile(1, int(web.rsplit("/", 1)[1]))["labels"] == [{"href": new}]

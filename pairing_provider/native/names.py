@@ -15,6 +15,7 @@ from pairing_provider.native import PACKAGE
 
 PROFILE_TOKEN = f"{PACKAGE}:index:PairingProfile"
 KEY_TOKEN = f"{PACKAGE}:index:PairingKey"
+LABEL_TOKEN = f"{PACKAGE}:index:Label"
 
 
 @cache
@@ -42,9 +43,9 @@ def _by_camel(known: tuple[str, ...]) -> dict[str, str]:
 
 @cache
 def _declared_names() -> re.Pattern[str]:
-    from pairing_provider.models import KEY, PROFILE  # the one list of property names
+    from pairing_provider.models import KEY, LABEL, PROFILE  # the one list of property names
 
-    names = {name for d in (PROFILE, KEY) for name in d.outputs if "_" in name}
+    names = {name for d in (PROFILE, KEY, LABEL) for name in d.outputs if "_" in name}
     return re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
 
 

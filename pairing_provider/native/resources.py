@@ -1,4 +1,4 @@
-"""The two resources as the native face serves them: the dynamic providers' operations,
+"""The three resources as the native face serves them: the dynamic providers' operations,
 wrapped, in the declaration's snake_case names (``servicer.py`` maps them to camelCase).
 
 What the native face adds to those operations:
@@ -6,8 +6,9 @@ What the native face adds to those operations:
 - a detailed diff: each changed input with UPDATE or UPDATE_REPLACE;
 - a preview of a create or an update with no request (the plugin announces
   ``supportsPreview``, so the engine asks it);
-- import: a profile read by its id alone (what ``pulumi import`` sends) comes back with
-  inputs, ``ven_type`` included from the PCE's ``ven_type`` filter (no GET carries it).
+- import: a profile or a label read by its id alone (what ``pulumi import`` sends) comes back
+  with the inputs a program would write; a profile's ``ven_type`` included from the PCE's
+  ``ven_type`` filter (no GET carries it).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pairing_provider.declaration import ADOPT_EXISTING, Declaration, literal_values
-from pairing_provider.errors import IllumioError
+from pairing_provider.errors import IllumioError, LookupFailedError
 from pairing_provider.key import PairingKeyProvider, changed_inputs
-from pairing_provider.models import KEY, PROFILE, VenType, changed_fields
-from pairing_provider.native.names import KEY_TOKEN, PROFILE_TOKEN
+from pairing_provider.label import LabelProvider, changed_label_fields
+from pairing_provider.models import VenType, changed_fields
+from pairing_provider.native.names import KEY_TOKEN, LABEL_TOKEN, PROFILE_TOKEN
 from pairing_provider.native.schema import KEY_IMPORT_NOTE
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.provider_base import IllumioResourceProvider
@@ -46,11 +48,15 @@ class Read:
 
 
 class NativeResource:
-    """One resource type: its token, declaration and the dynamic provider doing the work."""
+    """One resource type: its token and the dynamic provider doing the work (whose
+    declaration the resource's is)."""
 
     token: str
-    declaration: Declaration[Any, Any]
-    provider: IllumioResourceProvider
+    provider_class: type[IllumioResourceProvider]
+
+    def __init__(self) -> None:
+        self.provider = self.provider_class()
+        self.declaration: Declaration[Any, Any] = self.provider.declaration
 
     def check(
         self, olds: dict[str, Any], news: dict[str, Any]
@@ -85,8 +91,27 @@ class NativeResource:
         return dict(result.outs or {})
 
     def read(self, id_: str, props: dict[str, Any], inputs: dict[str, Any]) -> Read:
+        if props or inputs:
+            return self._read(id_, props)
+        return self._import(id_)
+
+    def _read(self, id_: str, props: dict[str, Any]) -> Read:
         result = self.provider.read(id_, props)
         return Read(str(result.id or ""), dict(result.outs or {}), result.inputs)
+
+    def _import(self, id_: str) -> Read:
+        """``pulumi import`` (Read with the id alone). Inputs are what a program would write,
+        so the program the CLI writes from them previews with no change: no
+        ``adopt_existing`` (this provider's own flag, at its default)."""
+        read = self._read(id_, {})
+        if not read.id:  # gone: a refresh drops it, an import has nothing to take
+            raise LookupFailedError(
+                f"{self.token} {id_!r}: nothing to import there (the PCE has no such object, "
+                "or keeps it marked deleted)"
+            )
+        inputs = {**(read.inputs or {})}
+        inputs.pop(ADOPT_EXISTING, None)
+        return Read(read.id, read.outputs, inputs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.provider.delete(id_, props)
@@ -94,35 +119,24 @@ class NativeResource:
 
 class ProfileResource(NativeResource):
     token = PROFILE_TOKEN
-    declaration = PROFILE
-
-    def __init__(self) -> None:
-        self.provider = PairingProfileProvider()
+    provider_class = PairingProfileProvider
 
     def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         return changed_fields(olds, news)
 
-    def read(self, id_: str, props: dict[str, Any], inputs: dict[str, Any]) -> Read:
-        if props or inputs:
-            return super().read(id_, props, inputs)
-        return self._import(id_)
-
     def _import(self, id_: str) -> Read:
-        """``pulumi import``: the GET, then the ``ven_type`` listings (at most 3), so the
-        program the CLI writes from these inputs previews with no change. Inputs are what a
-        program would write: no ``adopt_existing`` (this provider's own flag, at its default)
-        and no ``log_traffic``/``log_traffic_lock`` (sent only when set; the read leaves them
-        out); ``ven_type`` only when a listing named it (no guess of a default)."""
+        """The GET, then the ``ven_type`` listings (at most 3). Inputs leave out
+        ``log_traffic``/``log_traffic_lock`` (sent only when set; the read leaves them out)
+        and hold ``ven_type`` only when a listing named it (no guess of a default)."""
         provider = self.provider
         assert isinstance(provider, PairingProfileProvider)
         with provider.client.operation():
-            read = super().read(id_, {}, {})
+            read = super()._import(id_)
             outputs = read.outputs
             ven_type = listed_ven_type(
                 provider.client, outputs, expected=FIRST_VEN_TYPE, name=outputs["name"]
             )
-        inputs = {**(read.inputs or {})}
-        inputs.pop(ADOPT_EXISTING, None)
+        inputs = read.inputs or {}
         if ven_type is not None:
             outputs["ven_type"] = inputs["ven_type"] = ven_type
         return Read(read.id, outputs, inputs)
@@ -130,10 +144,7 @@ class ProfileResource(NativeResource):
 
 class KeyResource(NativeResource):
     token = KEY_TOKEN
-    declaration = KEY
-
-    def __init__(self) -> None:
-        self.provider = PairingKeyProvider()
+    provider_class = PairingKeyProvider
 
     def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         return changed_inputs(olds, news)
@@ -147,5 +158,18 @@ class KeyResource(NativeResource):
         return super().read(id_, props, inputs)
 
 
+class LabelResource(NativeResource):
+    """A label: ``key`` replaces (the PCE takes it only at creation; the new label is made
+    before the old one goes), ``value`` and the external data change in place. Import is
+    the one GET."""
+
+    token = LABEL_TOKEN
+    provider_class = LabelProvider
+
+    def changed(self, olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+        return changed_label_fields(olds, news)
+
+
 def resources() -> dict[str, NativeResource]:
-    return {resource.token: resource for resource in (ProfileResource(), KeyResource())}
+    served = (ProfileResource(), KeyResource(), LabelResource())
+    return {resource.token: resource for resource in served}

@@ -1,9 +1,9 @@
 """The package schema of ``illumio``, generated from the one declaration.
 
-Resources come from ``models.PROFILE`` / ``models.KEY`` (types, defaults, ``Facts``: description,
-secret, replace on change), the look-up functions from the signatures of ``lookups.py``, and the
-config variables from ``config.SOURCES`` and ``config.Settings``. Property names go through
-``names.camel``. The result is valid under Pulumi's package metaschema
+Resources come from ``models.PROFILE`` / ``KEY`` / ``LABEL`` (types, defaults, ``Facts``:
+description, secret, replace on change), the look-up functions from the signatures of
+``lookups.py``, and the config variables from ``config.SOURCES`` and ``config.Settings``.
+Property names go through ``names.camel``. The result is valid under Pulumi's package metaschema
 (``pkg/codegen/schema/pulumi.json``; ``tests/test_native_schema.py`` holds it to a copy).
 """
 
@@ -24,13 +24,16 @@ from pydantic_core import PydanticUndefined
 from pairing_provider import lookups
 from pairing_provider.config import CONFIG_NAMESPACE, SOURCES, Settings
 from pairing_provider.declaration import Declaration, facts_of
-from pairing_provider.models import KEY, PROFILE, PairingProfileData
+from pairing_provider.models import KEY, LABEL, PROFILE, PairingProfileData
 from pairing_provider.native import PACKAGE
-from pairing_provider.native.names import KEY_TOKEN, PROFILE_TOKEN, camel
+from pairing_provider.native.names import KEY_TOKEN, LABEL_TOKEN, PROFILE_TOKEN, camel
 
 ANY = {"$ref": "pulumi.json#/Any"}
 PROFILE_DATA_TOKEN = f"{PACKAGE}:index:PairingProfileData"
-LABEL_TOKEN = f"{PACKAGE}:index:Label"
+# An item of findLabels' result, named after the function. Not "Label", the resource's token:
+# a type of a resource's token gives a generated SDK two classes of one name (Go's generator
+# renames the type with a "Type" suffix; docs/pulumi-engine.md, "One token, one thing").
+FOUND_LABEL_TOKEN = f"{PACKAGE}:index:FindLabelsLabel"
 FUNCTION_TOKENS = {
     "get_pairing_profile": f"{PACKAGE}:index:getPairingProfile",
     "find_pairing_profiles": f"{PACKAGE}:index:findPairingProfiles",
@@ -212,14 +215,21 @@ def package_schema() -> dict[str, Any]:
         "An activation code made from a pairing profile, kept secret; a change of `triggers` "
         f"makes a new one. {KEY_IMPORT_NOTE}"
     )
+    label_doc = (
+        "An Illumio label (key and value, unique together in the org). The id is its href; "
+        "a profile's `labels` take it. A new `key` replaces the label (the PCE takes a key "
+        "only at creation). Import one made in the PCE console with "
+        f"`pulumi import {LABEL_TOKEN} NAME /orgs/1/labels/7`."
+    )
     resources = {
         PROFILE_TOKEN: resource_spec(types_, PROFILE, profile_doc),
         KEY_TOKEN: resource_spec(types_, KEY, key_doc),
+        LABEL_TOKEN: resource_spec(types_, LABEL, label_doc),
     }
     data = object_spec(types_, PairingProfileData, "a pairing profile as the PCE reports it")
-    label = {
+    found_label = {
         "type": "object",
-        "description": "a label of the PCE",
+        "description": "a label of the PCE, as findLabels returns it",
         "properties": {
             name: {"type": "string", "description": name} for name in lookups.Label.__annotations__
         },
@@ -239,7 +249,7 @@ def package_schema() -> dict[str, Any]:
         FUNCTION_TOKENS["find_labels"]: {
             "description": "Labels by key (exact) and value (substring).",
             "inputs": function_inputs(types_, lookups.find_labels),
-            "outputs": _listing("labels", LABEL_TOKEN),
+            "outputs": _listing("labels", FOUND_LABEL_TOKEN),
         },
     }
     variables = config_variables()
@@ -247,7 +257,7 @@ def package_schema() -> dict[str, Any]:
         "name": PACKAGE,
         "displayName": "Illumio pairing",
         "version": version(),
-        "description": "Illumio PCE pairing profiles and pairing keys.",
+        "description": "Illumio PCE pairing profiles, pairing keys and labels.",
         "keywords": ["illumio", "pce", "category/network"],
         "license": "Apache-2.0",
         "config": {"variables": variables},
@@ -256,7 +266,7 @@ def package_schema() -> dict[str, Any]:
             "stack config, else the environment.",
             "inputProperties": variables,
         },
-        "types": {**types_.specs, PROFILE_DATA_TOKEN: data, LABEL_TOKEN: label},
+        "types": {**types_.specs, PROFILE_DATA_TOKEN: data, FOUND_LABEL_TOKEN: found_label},
         "resources": resources,
         "functions": functions,
         "language": {"python": {"packageName": "pulumi_illumio"}},
