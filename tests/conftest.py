@@ -16,11 +16,9 @@ from pairing_provider.simulator import Simulator
 from pairing_provider.testing import RunResult, Stack, Step
 from pairing_provider.testing.channels import ChannelFactory, over_grpc_process
 from pairing_provider.testing.stack import Program
+from tests.credentials import API_SECRET, API_USER
 from tests.engine import Engine
 from tests.fixtures_engine.process_reset import ProcessResetProvider
-
-API_USER = "api_1a2b3c4d5e6f"
-API_SECRET = "sim-secret-0c9f5e2d7b"  # a test credential; scanned for in outputs and logs
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -189,3 +187,10 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.01)
+
+
+# The native plugin's fixtures, here so that one plugin process serves every module of a
+# worker (imported into each test module, a session fixture is one per module); its asserts
+# rewritten as a test module's are.
+pytest.register_assert_rewrite("tests.native_driver")
+from tests.native_driver import plugin_fixture, shared_plugin_fixture  # noqa: E402, F401

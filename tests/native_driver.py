@@ -24,7 +24,7 @@ from pulumi.runtime.proto import provider_pb2
 from pairing_provider.simulator import Simulator
 from pairing_provider.testing.native import plugin_command
 from pairing_provider.testing.process import DynamicProviderProcess
-from tests.conftest import API_SECRET, API_USER
+from tests.credentials import API_SECRET, API_USER
 from tests.engine import secret
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "provider"

@@ -14,9 +14,7 @@ from pairing_provider.simulator import Simulator
 from tests.native_driver import (
     PROFILE,
     Plugin,
-    plugin_fixture,  # noqa: F401 (a fixture)
     pulumi_import,
-    shared_plugin_fixture,  # noqa: F401 (a fixture)
 )
 
 STATE = Path(__file__).parent / "fixtures_terraform" / "show.json"

@@ -15,9 +15,7 @@ from tests.native_driver import (
     PROFILE,
     UNKNOWN,
     Plugin,
-    plugin_fixture,  # noqa: F401 (a fixture)
     pulumi_import,
-    shared_plugin_fixture,  # noqa: F401 (a fixture)
 )
 
 PROD = {"key": "env", "value": "prod"}

@@ -24,9 +24,7 @@ from tests.native_driver import (
     PROFILE,
     UNKNOWN,
     Plugin,
-    plugin_fixture,  # noqa: F401 (a fixture)
     session_config,
-    shared_plugin_fixture,  # noqa: F401 (a fixture)
     struct,
 )
 
