@@ -12,6 +12,7 @@ import pytest
 from pairing_provider.migrate.cli import main
 from pairing_provider.simulator import Simulator
 from tests.native_driver import (
+    LABEL,
     PROFILE,
     Plugin,
     pulumi_import,
@@ -31,17 +32,20 @@ def test_the_import_file_imports_every_profile_with_no_change(
 ) -> None:
     text, report = migrate(capsys, "file")
     resources = json.loads(text)["resources"]
-    for number in range(len(resources)):  # the PCE holds what the state names
+    assert [entry["type"] for entry in resources] == [LABEL] + [PROFILE] * 6  # labels first
+    simulator.state.create_label(1, {"key": "env", "value": "prod"})  # what the state names
+    for number in range(6):
         simulator.state.create_profile(1, {"name": f"tf-{number}", "enabled": True})
     simulator.clear_requests()
-    imported = []
-    for entry in resources:
-        assert entry["type"] == PROFILE
-        imported.append(pulumi_import(plugin, entry["name"], entry["type"], entry["id"]))
+    imported = [
+        pulumi_import(plugin, entry["name"], entry["type"], entry["id"]) for entry in resources
+    ]
 
     assert [resource.id for resource in imported] == [entry["id"] for entry in resources]
     assert {r["method"] for r in simulator.requests()} == {"GET"}
-    assert "pairing key(s) not imported" in report and "terraform state rm" in report
+    assert "1 label(s), 6 pairing profile(s)" in report
+    assert "pairing key(s) not imported" in report
+    assert "illumio-core_label.env" in report  # Terraform forgets the label too
 
 
 def test_the_commands_are_one_pulumi_import_per_profile(
@@ -54,4 +58,4 @@ def test_the_commands_are_one_pulumi_import_per_profile(
         ["pulumi", "import", entry["type"], entry["name"], entry["id"]]
         for entry in json.loads(file_text)["resources"]
     ]
-    assert parsed == expected and len(parsed) == 6
+    assert parsed == expected and len(parsed) == 7

@@ -85,8 +85,4 @@ class Migration:
     def addresses(self) -> list[str]:
         """Every address Terraform should forget (`terraform state rm`): the ones the program
         takes over, which Terraform must not destroy either."""
-        return [decl.address for decl in self.labels] + self.profile_and_key_addresses
-
-    @property
-    def profile_and_key_addresses(self) -> list[str]:
-        return [decl.address for decl in self.profiles] + [decl.address for decl in self.keys]
+        return [decl.address for decl in [*self.labels, *self.profiles, *self.keys]]
