@@ -195,7 +195,7 @@ def config_variables() -> dict[str, Any]:
             "description": f"{source.description} (environment variable {source.env_var})",
             "defaultInfo": {"environment": [source.env_var]},
         }
-        if info.annotation is SecretStr:
+        if info.annotation is SecretStr or not info.repr:  # repr=False: it may hold a password
             spec["secret"] = True
         default = None if info.is_required() else info.get_default()
         if isinstance(default, str | bool | int | float):
