@@ -85,4 +85,5 @@ class Migration:
     def addresses(self) -> list[str]:
         """Every address Terraform should forget (`terraform state rm`): the ones the program
         takes over, which Terraform must not destroy either."""
-        return [decl.address for decl in [*self.labels, *self.profiles, *self.keys]]
+        labels, profiles = [d.address for d in self.labels], [d.address for d in self.profiles]
+        return labels + profiles + [decl.address for decl in self.keys]

@@ -50,7 +50,8 @@ def render(migration: Migration, form: str) -> str:
 
 def render_import_report(migration: Migration, source_name: str, form: str) -> str:
     """What to do with the output; like the program's report it shows no value of the state."""
-    missing = [decl.address for decl in [*migration.labels, *migration.profiles] if not decl.href]
+    missing = [d.address for d in migration.labels if not d.href]
+    missing += [d.address for d in migration.profiles if not d.href]
     tokens = [token for token, _, _ in importable(migration)]
     lines = [
         f"Import for the native provider (package illumio) from {comment_text(source_name)}: "
