@@ -18,10 +18,10 @@ import difflib
 import sys
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Annotated, Any, Generic, TypeVar
+from functools import cached_property, partial
+from typing import Annotated, Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
@@ -32,6 +32,8 @@ PROVIDER_KEY = "__provider"  # the pickled provider the dynamic server adds to e
 # The profile and label input the PCE never sees: a read keeps it from the state.
 ADOPT_EXISTING = "adopt_existing"
 MAX_ECHO_CHARS = 80  # longer values are not repeated in an error message
+# Plain values: immutable (a default of one is shared), and never an unknown nor holding one.
+PLAIN_VALUES = (str, bool, int, float, type(None))
 
 Args = TypeVar("Args", bound=BaseModel)
 State = TypeVar("State", bound=BaseModel)
@@ -83,6 +85,8 @@ def is_unknown(value: Any) -> bool:
 def contains_unknown(value: Any) -> bool:
     """True when a value is, or holds, a not-yet-known value. Iterative: a hostile, deeply
     nested input cannot exhaust the recursion limit."""
+    if type(value) in PLAIN_VALUES:  # most inputs: answered without a walk
+        return False
     pending = [value]
     while pending:
         item = pending.pop()
@@ -124,11 +128,17 @@ class Declaration(Generic[Args, State]):
         self._adapters: dict[str, TypeAdapter[Any]] = {
             name: TypeAdapter(_annotated(info)) for name, info in args.model_fields.items()
         }
+        self._facts = {name: facts_of(info) for name, info in state.model_fields.items()}
+        # What check needs of each input, looked up once (it runs for every resource).
+        self._checked_fields = tuple(
+            _CheckedField(name, info.is_required(), *_default(info), self._adapters[name].validator)
+            for name, info in args.model_fields.items()
+        )
 
     # -- the field lists, derived once ----------------------------------------------------------
 
     def facts(self, name: str) -> Facts:
-        return facts_of(self.state.model_fields[name])
+        return self._facts[name]
 
     @cached_property
     def inputs(self) -> tuple[str, ...]:
@@ -226,19 +236,19 @@ class Declaration(Generic[Args, State]):
         given = without_provider(news)
         failures = [self._unknown_property(name) for name in sorted(set(given) - set(self.inputs))]
         checked: dict[str, Any] = {}
-        for name, info in self.args.model_fields.items():
-            if name not in given or given[name] is None:
-                if info.is_required():
+        for name, required, default, make_default, validator in self._checked_fields:
+            value = given.get(name)
+            if value is None:
+                if required:
                     failures.append(Failure(name, f"{name}: is required"))
                 else:
-                    checked[name] = default_of(info)
+                    checked[name] = default if make_default is None else make_default()
                 continue
-            value = given[name]
             if contains_unknown(value):
                 checked[name] = value
                 continue
             try:
-                checked[name] = self._adapters[name].validate_python(value, context=context)
+                checked[name] = validator.validate_python(value, context=context)
             except ValidationError as exc:
                 failures += self._describe(name, exc)
         return checked, failures
@@ -322,13 +332,27 @@ class Declaration(Generic[Args, State]):
         return "none" if default is None else f"`{default!r}`".replace("'", '"')
 
 
-def default_of(info: FieldInfo) -> Any:
-    """A field's default. A factory is called directly: pydantic's ``get_default`` first asks
-    ``inspect.signature`` whether it takes the validated data, which for a builtin such as
-    ``list`` parses its text signature on every call (most of a check's time)."""
+class _CheckedField(NamedTuple):
+    """What check needs of one input: its default is ``default`` when ``make_default`` is
+    None (an immutable value, shared), else what ``make_default()`` gives (a fresh one)."""
+
+    name: str
+    required: bool
+    default: Any
+    make_default: Callable[[], Any] | None
+    validator: Any  # the field's pydantic-core validator (its TypeAdapter's, without the wrapper)
+
+
+def _default(info: FieldInfo) -> tuple[Any, Callable[[], Any] | None]:
+    """A field's default, or what gives a fresh one. A factory is called directly: pydantic's
+    ``get_default`` first asks ``inspect.signature`` whether it takes the validated data, which
+    for a builtin such as ``list`` parses its text signature on every call (most of a check's
+    time). Any other mutable default is copied, as pydantic copies it."""
     if info.default_factory is not None:
-        return info.default_factory()  # type: ignore[call-arg]
-    return info.get_default(call_default_factory=False)
+        return None, info.default_factory  # type: ignore[return-value]
+    if type(info.default) in PLAIN_VALUES:
+        return info.default, None
+    return None, partial(info.get_default, call_default_factory=False)
 
 
 def literal_values(annotation: Any) -> tuple[str, ...]:
