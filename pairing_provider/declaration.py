@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import difflib
 import sys
-import types
-import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import Annotated, Any, Generic, NamedTuple, TypeVar
@@ -27,6 +25,9 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from pairing_provider.errors import InvalidHrefError, InvalidInputError
+from pairing_provider.field_types import holds_int_and_literal
+from pairing_provider.field_types import literal_values as literal_values  # still importable here
+from pairing_provider.field_types import type_text as type_text  # still importable here
 
 PROVIDER_KEY = "__provider"  # the pickled provider the dynamic server adds to every bag
 # The profile and label input the PCE never sees: a read keeps it from the state.
@@ -192,7 +193,7 @@ class Declaration(Generic[Args, State]):
         return tuple(
             name
             for name, info in self.state.model_fields.items()
-            if _holds_int_and_literal(info.annotation)
+            if holds_int_and_literal(info.annotation)
         )
 
     @cached_property
@@ -353,46 +354,6 @@ def _default(info: FieldInfo) -> tuple[Any, Callable[[], Any] | None]:
     if type(info.default) in PLAIN_VALUES:
         return info.default, None
     return None, partial(info.get_default, call_default_factory=False)
-
-
-def literal_values(annotation: Any) -> tuple[str, ...]:
-    """The allowed strings of a ``Literal`` (inside Optional/Annotated too), else ()."""
-    for candidate in _walk_types(annotation):
-        if typing.get_origin(candidate) is typing.Literal:
-            return tuple(str(value) for value in typing.get_args(candidate))
-    return ()
-
-
-def _holds_int_and_literal(annotation: Any) -> bool:
-    parts = list(_walk_types(annotation))
-    return int in parts and any(typing.get_origin(part) is typing.Literal for part in parts)
-
-
-def _walk_types(annotation: Any) -> Iterator[Any]:
-    pending = [annotation]
-    while pending:
-        item = pending.pop()
-        yield item
-        if typing.get_origin(item) is not typing.Literal:
-            pending.extend(typing.get_args(item))
-
-
-def type_text(annotation: Any) -> str:
-    """A type as the README shows it: ``int | "unlimited"``, ``str | none``, ``list[str]``."""
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is Annotated:
-        return type_text(args[0])
-    if origin is typing.Literal:
-        return " | ".join(f'"{value}"' for value in args)
-    if origin in (typing.Union, types.UnionType):
-        return " | ".join(type_text(arg) for arg in args)
-    if annotation is type(None):
-        return "none"
-    if annotation is Any:
-        return "any JSON value"
-    if origin is not None:
-        return f"{origin.__name__}[{', '.join(type_text(arg) for arg in args)}]"
-    return getattr(annotation, "__name__", str(annotation))
 
 
 def shown(value: Any, echo: bool) -> str:
