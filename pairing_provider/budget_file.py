@@ -14,7 +14,9 @@ per PCE and API key, and a new process starts its pacer from the answers of the 
   workers then contend for). Every answer is written when it arrives, so a process killed
   mid-run leaves every answer it got; the file is rewritten with the last window's lines only
   once it has doubled. The ``fstat`` tells whether the file was replaced (another process
-  rewrote it) or removed: the answer is then written again, to the file now at the path.
+  rewrote it) or removed: the answer is then written again, to the file now at the path. Where
+  a replaced file that is still open keeps a link (NFS renames it ``.nfs...``), the path itself
+  is looked at, at most once a second.
 - Tolerant: a missing, unreadable, stale or corrupt file, or lines written by two processes at
   once, cost at most the entries that cannot be read; never an error. A file that cannot be
   written disables the hand-over for this process (logged once).
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 BUDGET_DIR_ENV = "PAIRING_PROVIDER_BUDGET_DIR"
 DISABLED = "off"
 COMPACT_AT_BYTES = 64 * 1024  # about 3,500 answers
+PATH_CHECK_SECONDS = 1.0  # how often the open file is compared with the one at the path
 READ_AT_MOST_BYTES = 1024 * 1024  # a file grown past this (by hand) is read from its tail
 
 
@@ -74,6 +77,7 @@ class BudgetFile:
         # closing it while another writes to it (a closed descriptor's number is reused).
         self._file = _Descriptor()
         self._lock = threading.Lock()
+        self._path_checked_at = time.monotonic()
         weakref.finalize(self, self._file.close)  # a pacer dropped (tests) closes its file
 
     @classmethod
@@ -110,7 +114,7 @@ class BudgetFile:
         fd = self._open()
         os.write(fd, line)  # one small write: whole, even beside another process's
         status = os.fstat(fd)
-        if status.st_nlink == 0:  # replaced or removed since it was opened: the path's file
+        if status.st_nlink == 0 or self._path_moved_from(status):  # write it to the path's file
             self._file.close()
             fd = self._open()
             os.write(fd, line)
@@ -118,6 +122,18 @@ class BudgetFile:
         if status.st_size > self._compact_at:
             self._compact()
             self._file.close()  # the descriptor is the replaced file's now
+
+    def _path_moved_from(self, status: os.stat_result) -> bool:
+        """Whether the path holds another file than the open one (looked at once a second)."""
+        now = time.monotonic()
+        if now - self._path_checked_at < PATH_CHECK_SECONDS:
+            return False
+        self._path_checked_at = now
+        try:
+            at_path = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        return (at_path.st_dev, at_path.st_ino) != (status.st_dev, status.st_ino)
 
     def _open(self) -> int:
         if self._file.fd is None:

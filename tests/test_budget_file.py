@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import API_SECRET, API_USER, stack_config
+from pairing_provider import budget_file as budget_file_module
 from pairing_provider.budget_file import BUDGET_DIR_ENV, COMPACT_AT_BYTES, BudgetFile
 from pairing_provider.client import PCEClient
 from pairing_provider.config import Settings
@@ -264,3 +265,21 @@ def test_a_budget_file_dropped_closes_its_file(tmp_path: Path) -> None:
     gc.collect()
 
     assert open_on_it() == 0
+
+
+def test_a_replaced_file_that_keeps_a_link_is_left_within_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On NFS a replaced file still open is renamed (.nfs...), not unlinked: only the path tells.
+    monkeypatch.setattr(budget_file_module, "PATH_CHECK_SECONDS", 0.0)
+    path = tmp_path / "budget.window"
+    mine = BudgetFile(path, WINDOW)
+    mine.record()
+    os.link(path, tmp_path / ".nfs0001")  # the old file keeps a link, as NFS keeps it
+    replacement = tmp_path / "replacement"
+    replacement.write_text(f"{time.time():.3f}\n", encoding="ascii")
+    os.replace(replacement, path)
+
+    mine.record()
+
+    assert len(path.read_text(encoding="ascii").splitlines()) == 2  # theirs, then mine
