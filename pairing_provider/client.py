@@ -55,6 +55,8 @@ class PCEClient(PCEEndpoints):
         super().__init__(settings, **options)
         self.profiles = ProfileReader(self, clock=self._clock)
         self.labels = LabelDirectory(self, clock=self._clock)
+        # Set by reset_connections: a provider holding this client asks client_for again.
+        self.retired = False
 
     def profile_written(self, href: str) -> None:
         self.profiles.wrote(href)
@@ -109,6 +111,7 @@ def reset_connections() -> None:
         clients = list(_clients.values())
         _clients.clear()
     for client in clients:
+        client.retired = True
         client.close()
     reset_pacers()
     held_profiles.forget_all()  # the profiles a deployment's resources hold: a new process

@@ -16,22 +16,25 @@ from __future__ import annotations
 
 import difflib
 import sys
-import types
-import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Annotated, Any, Generic, TypeVar
+from functools import cached_property, partial
+from typing import Annotated, Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from pairing_provider.errors import InvalidHrefError, InvalidInputError
+from pairing_provider.field_types import holds_int_and_literal
+from pairing_provider.field_types import literal_values as literal_values  # still importable here
+from pairing_provider.field_types import type_text as type_text  # still importable here
 
 PROVIDER_KEY = "__provider"  # the pickled provider the dynamic server adds to every bag
 # The profile and label input the PCE never sees: a read keeps it from the state.
 ADOPT_EXISTING = "adopt_existing"
 MAX_ECHO_CHARS = 80  # longer values are not repeated in an error message
+# Plain values: immutable (a default of one is shared), and never an unknown nor holding one.
+PLAIN_VALUES = (str, bool, int, float, type(None))
 
 Args = TypeVar("Args", bound=BaseModel)
 State = TypeVar("State", bound=BaseModel)
@@ -83,6 +86,8 @@ def is_unknown(value: Any) -> bool:
 def contains_unknown(value: Any) -> bool:
     """True when a value is, or holds, a not-yet-known value. Iterative: a hostile, deeply
     nested input cannot exhaust the recursion limit."""
+    if type(value) in PLAIN_VALUES:  # most inputs: answered without a walk
+        return False
     pending = [value]
     while pending:
         item = pending.pop()
@@ -124,11 +129,17 @@ class Declaration(Generic[Args, State]):
         self._adapters: dict[str, TypeAdapter[Any]] = {
             name: TypeAdapter(_annotated(info)) for name, info in args.model_fields.items()
         }
+        self._facts = {name: facts_of(info) for name, info in state.model_fields.items()}
+        # What check needs of each input, looked up once (it runs for every resource).
+        self._checked_fields = tuple(
+            _CheckedField(name, info.is_required(), *_default(info), self._adapters[name].validator)
+            for name, info in args.model_fields.items()
+        )
 
     # -- the field lists, derived once ----------------------------------------------------------
 
     def facts(self, name: str) -> Facts:
-        return facts_of(self.state.model_fields[name])
+        return self._facts[name]
 
     @cached_property
     def inputs(self) -> tuple[str, ...]:
@@ -182,7 +193,7 @@ class Declaration(Generic[Args, State]):
         return tuple(
             name
             for name, info in self.state.model_fields.items()
-            if _holds_int_and_literal(info.annotation)
+            if holds_int_and_literal(info.annotation)
         )
 
     @cached_property
@@ -226,19 +237,19 @@ class Declaration(Generic[Args, State]):
         given = without_provider(news)
         failures = [self._unknown_property(name) for name in sorted(set(given) - set(self.inputs))]
         checked: dict[str, Any] = {}
-        for name, info in self.args.model_fields.items():
-            if name not in given or given[name] is None:
-                if info.is_required():
+        for name, required, default, make_default, validator in self._checked_fields:
+            value = given.get(name)
+            if value is None:
+                if required:
                     failures.append(Failure(name, f"{name}: is required"))
                 else:
-                    checked[name] = default_of(info)
+                    checked[name] = default if make_default is None else make_default()
                 continue
-            value = given[name]
             if contains_unknown(value):
                 checked[name] = value
                 continue
             try:
-                checked[name] = self._adapters[name].validate_python(value, context=context)
+                checked[name] = validator.validate_python(value, context=context)
             except ValidationError as exc:
                 failures += self._describe(name, exc)
         return checked, failures
@@ -322,53 +333,27 @@ class Declaration(Generic[Args, State]):
         return "none" if default is None else f"`{default!r}`".replace("'", '"')
 
 
-def default_of(info: FieldInfo) -> Any:
-    """A field's default. A factory is called directly: pydantic's ``get_default`` first asks
-    ``inspect.signature`` whether it takes the validated data, which for a builtin such as
-    ``list`` parses its text signature on every call (most of a check's time)."""
+class _CheckedField(NamedTuple):
+    """What check needs of one input: its default is ``default`` when ``make_default`` is
+    None (an immutable value, shared), else what ``make_default()`` gives (a fresh one)."""
+
+    name: str
+    required: bool
+    default: Any
+    make_default: Callable[[], Any] | None
+    validator: Any  # the field's pydantic-core validator (its TypeAdapter's, without the wrapper)
+
+
+def _default(info: FieldInfo) -> tuple[Any, Callable[[], Any] | None]:
+    """A field's default, or what gives a fresh one. A factory is called directly: pydantic's
+    ``get_default`` first asks ``inspect.signature`` whether it takes the validated data, which
+    for a builtin such as ``list`` parses its text signature on every call (most of a check's
+    time). Any other mutable default is copied, as pydantic copies it."""
     if info.default_factory is not None:
-        return info.default_factory()  # type: ignore[call-arg]
-    return info.get_default(call_default_factory=False)
-
-
-def literal_values(annotation: Any) -> tuple[str, ...]:
-    """The allowed strings of a ``Literal`` (inside Optional/Annotated too), else ()."""
-    for candidate in _walk_types(annotation):
-        if typing.get_origin(candidate) is typing.Literal:
-            return tuple(str(value) for value in typing.get_args(candidate))
-    return ()
-
-
-def _holds_int_and_literal(annotation: Any) -> bool:
-    parts = list(_walk_types(annotation))
-    return int in parts and any(typing.get_origin(part) is typing.Literal for part in parts)
-
-
-def _walk_types(annotation: Any) -> Iterator[Any]:
-    pending = [annotation]
-    while pending:
-        item = pending.pop()
-        yield item
-        if typing.get_origin(item) is not typing.Literal:
-            pending.extend(typing.get_args(item))
-
-
-def type_text(annotation: Any) -> str:
-    """A type as the README shows it: ``int | "unlimited"``, ``str | none``, ``list[str]``."""
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is Annotated:
-        return type_text(args[0])
-    if origin is typing.Literal:
-        return " | ".join(f'"{value}"' for value in args)
-    if origin in (typing.Union, types.UnionType):
-        return " | ".join(type_text(arg) for arg in args)
-    if annotation is type(None):
-        return "none"
-    if annotation is Any:
-        return "any JSON value"
-    if origin is not None:
-        return f"{origin.__name__}[{', '.join(type_text(arg) for arg in args)}]"
-    return getattr(annotation, "__name__", str(annotation))
+        return None, info.default_factory  # type: ignore[return-value]
+    if type(info.default) in PLAIN_VALUES:
+        return info.default, None
+    return None, partial(info.get_default, call_default_factory=False)
 
 
 def shown(value: Any, echo: bool) -> str:

@@ -34,10 +34,14 @@ class IllumioResourceProvider(ResourceProvider):
 
     _settings: Settings | None = None
     _settings_error: ConfigurationError | None = None
+    # The client of these settings, held: an operation asks for it several times, and
+    # client_for takes a lock and hashes every setting each time.
+    _client: PCEClient | None = None
 
     def configure(self, req: ConfigureRequest) -> None:
         # Invalid settings are reported when the PCE is first needed: check and diff work
         # without a PCE, so a preview can still show every input problem at once.
+        self._client = None
         try:
             apply_log_level()  # this is where the engine's provider process starts its work
             self._settings = Settings.load(req.config.get)
@@ -47,12 +51,16 @@ class IllumioResourceProvider(ResourceProvider):
 
     @property
     def client(self) -> PCEClient:
+        client = self._client
+        if client is not None and not client.retired:
+            return client
         if self._settings is None:
             if self._settings_error is not None:
                 raise self._settings_error
             apply_log_level()  # configure was not called (an engine before 3.139)
             self._settings = Settings.load()  # environment only
-        return client_for(self._settings)
+        client = self._client = client_for(self._settings)
+        return client
 
     @property
     def org_id(self) -> int | None:

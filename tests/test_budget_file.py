@@ -7,6 +7,7 @@ missing, stale, corrupt or concurrently written one is tolerated.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import API_SECRET, API_USER, stack_config
+from pairing_provider import budget_file as budget_file_module
 from pairing_provider.budget_file import BUDGET_DIR_ENV, COMPACT_AT_BYTES, BudgetFile
 from pairing_provider.client import PCEClient
 from pairing_provider.config import Settings
@@ -189,3 +191,95 @@ def test_the_file_keeps_the_last_window_and_stays_small(tmp_path: Path) -> None:
     assert path.stat().st_size <= 2 * COMPACT_AT_BYTES
     ages = BudgetFile(path, 10.0, clock=lambda: now[0]).recent_ages()
     assert 999 <= len(ages) <= 1000 and max(ages) < 10.0  # the last 10 s, every one of them
+
+
+def test_the_threads_of_a_process_share_one_open_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An answer costs an append and an fstat, not an open, a seek and a close as well: each
+    # system call lets another gRPC worker take the GIL.
+    path = tmp_path / "budget.window"
+    budget_file = BudgetFile(path, WINDOW)
+    opened: list[object] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda *args: opened.append(args[0]) or real_open(*args))
+
+    writers = [
+        threading.Thread(target=lambda: [budget_file.record() for _ in range(500)])
+        for _ in range(4)
+    ]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+
+    assert opened == [path]
+    lines = path.read_text(encoding="ascii").splitlines()
+    assert len(lines) == 2000 and all(float(line) > 0 for line in lines)
+
+
+def test_a_file_another_process_replaced_gets_the_next_answers(tmp_path: Path) -> None:
+    path = tmp_path / "budget.window"
+    mine = BudgetFile(path, WINDOW)
+    mine.record()  # the file is open from here on
+    # Another process rewrites the file (its compaction: a new file put in place).
+    replacement = tmp_path / "replacement"
+    replacement.write_text(f"{time.time():.3f}\n", encoding="ascii")
+    os.replace(replacement, path)
+
+    mine.record()
+    mine.record()
+
+    assert len(path.read_text(encoding="ascii").splitlines()) == 3  # theirs, then both of mine
+    assert len(BudgetFile(path, WINDOW).recent_ages()) == 3
+
+
+def test_a_removed_file_is_made_again_by_the_next_answer(tmp_path: Path) -> None:
+    path = tmp_path / "budget.window"
+    mine = BudgetFile(path, WINDOW)
+    mine.record()
+    path.unlink()  # the user cleared the cache, or a test its simulator's window
+
+    mine.record()
+
+    assert len(path.read_text(encoding="ascii").splitlines()) == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_a_budget_file_dropped_closes_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "budget.window"
+
+    def open_on_it() -> int:
+        links = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                links.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                pass  # closed meanwhile (another thread's)
+        return links.count(str(path))
+
+    budget_file = BudgetFile(path, WINDOW)
+    budget_file.record()
+    assert open_on_it() == 1
+    del budget_file
+    gc.collect()
+
+    assert open_on_it() == 0
+
+
+def test_a_replaced_file_that_keeps_a_link_is_left_within_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On NFS a replaced file still open is renamed (.nfs...), not unlinked: only the path tells.
+    monkeypatch.setattr(budget_file_module, "PATH_CHECK_SECONDS", 0.0)
+    path = tmp_path / "budget.window"
+    mine = BudgetFile(path, WINDOW)
+    mine.record()
+    os.link(path, tmp_path / ".nfs0001")  # the old file keeps a link, as NFS keeps it
+    replacement = tmp_path / "replacement"
+    replacement.write_text(f"{time.time():.3f}\n", encoding="ascii")
+    os.replace(replacement, path)
+
+    mine.record()
+
+    assert len(path.read_text(encoding="ascii").splitlines()) == 2  # theirs, then mine

@@ -15,7 +15,8 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
 from conftest import API_SECRET, stack_config, wait_for
-from pairing_provider.client import PCEClient
+from pairing_provider import provider_base
+from pairing_provider.client import PCEClient, reset_connections
 from pairing_provider.profile import PairingProfileProvider
 from pairing_provider.simulator import Simulator
 from tests.engine import UNKNOWN, Engine, EngineError, serialized
@@ -288,6 +289,28 @@ def test_pickled_provider_is_a_small_reference_without_settings(simulator: Simul
     assert configured.client.settings.api_key_secret.get_secret_value() == API_SECRET
     assert serialized(configured) == text  # settings never travel into state
     assert API_SECRET not in repr(configured) + repr(configured.client)
+
+
+def test_a_provider_holds_its_client_until_the_connections_are_reset(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[object] = []
+    client_for = provider_base.client_for
+    monkeypatch.setattr(provider_base, "client_for", lambda s: asked.append(s) or client_for(s))
+    provider = PairingProfileProvider()
+    provider.configure(ConfigureRequest(Config(stack_config(simulator), "proj")))
+
+    made = provider.create(provider.check({}, {"name": "held", "enabled": True}).inputs)
+    provider.read(made.id, made.outs)
+    assert len(asked) == 1  # not once per request and per check of the org
+
+    held = provider.client
+    reset_connections()  # a new deployment: that connection is closed
+    assert provider.read(made.id, made.outs).id == made.id
+    assert provider.client is not held and len(asked) == 2
+
+    provider.configure(ConfigureRequest(Config(stack_config(simulator, maxRetries="1"), "p")))
+    assert provider.client.settings.max_retries == 1  # new settings, their own client
 
 
 def test_key_value_labels_resolve_with_one_listing_for_many_resources(

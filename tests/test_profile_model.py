@@ -140,3 +140,26 @@ def test_api_body_has_writable_fields_only() -> None:
     assert PairingProfileArgs(name="w", enabled=True).api_body({"agent_software_release"}) == {
         "agent_software_release": None
     }
+
+
+def test_a_default_list_filled_in_is_new_each_time() -> None:
+    first, _ = validate_inputs({"name": "web", "enabled": True})
+    first["labels"].append({"href": "/orgs/1/labels/1"})  # a caller changing its result
+
+    second, _ = validate_inputs({"name": "web", "enabled": True})
+
+    assert second["labels"] == []
+
+
+def test_text_a_pce_cannot_store_is_refused() -> None:
+    _, failures = validate_inputs(
+        {"name": "web\x00", "enabled": True, "description": "half of a pair \ud83d"}
+    )
+    assert dict(failures) == {
+        "name": 'name: "web\x00" must be valid Unicode text without NUL characters',
+        "description": (
+            'description: "half of a pair \ud83d" must be valid Unicode text without NUL characters'
+        ),
+    }
+    inputs, failures = validate_inputs({"name": "web \U0001f600 été", "enabled": True})
+    assert failures == [] and inputs["name"] == "web \U0001f600 été"

@@ -37,6 +37,7 @@ DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 DURATION_PART = re.compile(r"(\d+)([smhdw])")
 DURATION = re.compile(r"(?:\d+[smhdw])+")
 SCRIPT_API_VERSION = re.compile(r"v[1-9][0-9]?")
+NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, or a lone UTF-16 surrogate
 # The api/vNN segment Illumio's own docs and Ansible role use in pairing scripts (older PCEs
 # serve it; that an older PCE serves a newer segment is shown nowhere): docs/pce-api.md.
 DEFAULT_SCRIPT_API = "v18"
@@ -120,7 +121,7 @@ def none_is_empty(value: Any) -> Any:
 
 def _clean_text(value: str) -> str:
     """Text a PCE can store: no NUL, no lone UTF-16 surrogate (not even encodable as UTF-8)."""
-    if "\x00" in value or any(0xD800 <= ord(char) <= 0xDFFF for char in value):
+    if NOT_STORABLE.search(value):
         raise PydanticCustomError("text", "must be valid Unicode text without NUL characters")
     return value
 
