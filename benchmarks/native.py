@@ -165,7 +165,7 @@ def http_cpu_ms(pce: SimulatorProcess, count: int) -> tuple[float, float]:
 
     def through_transport(name: str) -> None:
         body = {"name": name, "enabled": True}
-        wire.exchange("POST", url, seconds=30, read_timeout=30, json=body).json()
+        wire.exchange("POST", url, seconds=30, timeout=30, json=body).json()
 
     def per_post(send: Callable[[str], Any], prefix: str) -> float:
         send(f"{prefix}-warm-up")

@@ -79,7 +79,10 @@ SOURCES: tuple[SettingSource, ...] = (
         "client_key", "clientKey", "ILLUMIO_CLIENT_KEY", "PEM file of clientCert's private key"
     ),
     SettingSource(
-        "request_timeout", "requestTimeout", "ILLUMIO_REQUEST_TIMEOUT", "seconds per HTTP request"
+        "request_timeout",
+        "requestTimeout",
+        "ILLUMIO_REQUEST_TIMEOUT",
+        "seconds one HTTP request may take, connecting and reading the whole answer included",
     ),
     SettingSource(
         "max_retries", "maxRetries", "ILLUMIO_MAX_RETRIES", "retries of a retryable failure"

@@ -122,8 +122,8 @@ class Connection(http.client.HTTPConnection):
     ``sock`` is what requests are written to and answers read from (a TLS layer over a TLS
     proxy included); ``outer`` is the real socket beneath, which the deadline watch cuts."""
 
-    def __init__(self, route: Route, tls: ssl.SSLContext | None, timeout: float) -> None:
-        super().__init__(route.host, route.port, timeout=timeout)
+    def __init__(self, route: Route, tls: ssl.SSLContext | None, connect_timeout: float) -> None:
+        super().__init__(route.host, route.port, timeout=connect_timeout)
         self.route = route
         self._tls = tls
         self.outer: socket.socket | None = None
@@ -143,6 +143,10 @@ class Connection(http.client.HTTPConnection):
             raise ConnectFailed(what) from None
         assert self.outer is not None
         self.outer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Blocking from now on: the exchange's watch is the one timer (deadlines.py). A socket
+        # with a timeout polls before every read and write, each a system call that also
+        # hands the GIL to another thread.
+        self.outer.settimeout(None)
         if proxy is not None:
             self._tunnel_through(proxy)
         if self._tls is not None:
@@ -179,7 +183,13 @@ class Connection(http.client.HTTPConnection):
             if isinstance(self.sock, ssl.SSLSocket):  # TLS inside a TLS proxy's tunnel
                 self.sock = SSLTransport(self.sock, context, server_hostname=hostname)
             else:
-                self._use(context.wrap_socket(self.sock, server_hostname=hostname))
+                # The handshake after the watch has the TLS socket: the plain one it wraps is
+                # detached (its descriptor handed over), so cutting that would cut nothing.
+                tls = context.wrap_socket(
+                    self.sock, server_hostname=hostname, do_handshake_on_connect=False
+                )
+                self._use(tls)
+                tls.do_handshake()
         except ssl.SSLError as exc:
             raise requests.exceptions.SSLError(f"{type(exc).__name__}: {exc}") from None
         except OSError as exc:  # the server hung up during the handshake
@@ -208,17 +218,15 @@ class Pool:
         self._lock = threading.Lock()
         self._idle: dict[Route, collections.deque[Connection]] = {}
 
-    def take(self, route: Route, tls: ssl.SSLContext | None, timeout: float) -> Connection:
+    def take(self, route: Route, tls: ssl.SSLContext | None, connect_timeout: float) -> Connection:
+        """An idle connection still open, or a new one (opened on its first request)."""
         while True:
             with self._lock:
                 idle = self._idle.get(route)
                 connection = idle.pop() if idle else None
             if connection is None:
-                return Connection(route, tls, timeout)
+                return Connection(route, tls, connect_timeout)
             if connection.looks_alive():
-                connection.timeout = timeout
-                if connection.sock is not None:
-                    connection.sock.settimeout(timeout)
                 return connection
             connection.close()
 

@@ -301,7 +301,7 @@ class PCESession:
                 request.method,
                 url,
                 seconds=seconds,
-                read_timeout=min(self.settings.request_timeout, seconds),
+                timeout=self.settings.request_timeout,
                 json=request.json_body,
                 params=params,
                 headers=request.headers,

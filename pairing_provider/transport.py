@@ -75,25 +75,27 @@ class Transport:
         url: str,
         *,
         seconds: float,
-        read_timeout: float,
+        timeout: float,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """One request and its whole answer within ``seconds`` from now; each socket read at
-        most ``read_timeout``. A redirect's body is not read (the caller does not use it).
+        """One request and its whole answer within ``timeout`` seconds (connecting included),
+        and never past ``seconds`` from now, the time left to the operation. A redirect's body
+        is not read (the caller does not use it).
 
-        Raises ``DeadlinePassed`` when the time ran out, ``BodyTooLarge`` past the size cap,
-        and requests' ``ConnectionError`` family for the rest (``ConnectFailed`` when nothing
-        was sent)."""
+        Raises ``DeadlinePassed`` when the operation's time ran out, ``ReadTimeout`` when the
+        request's did, ``BodyTooLarge`` past the size cap, and requests' ``ConnectionError``
+        family for the rest (``ConnectFailed`` when nothing was sent)."""
         url = requote_uri(_with_params(url, params))
         parts = urlsplit(url)
         route = self.route(parts)
         body = None if json is None else jsonlib.dumps(json, allow_nan=False).encode()
         head = self._headers(body is not None, headers)
         tls = self._tls_context() if route.tls else None
-        connection = self._pool.take(route, tls, read_timeout)
-        with Watch(seconds) as watch:
+        limit = min(seconds, timeout)
+        connection = self._pool.take(route, tls, limit)
+        with Watch(limit) as watch:
             connection.watch = watch
             if connection.outer is not None:
                 watch.attach(connection.outer)
@@ -105,9 +107,12 @@ class Transport:
                 raise
             except (OSError, http.client.HTTPException, requests.RequestException) as exc:
                 connection.close()
-                if watch.fired:
-                    raise DeadlinePassed(f"no complete answer within {seconds:.3g}s") from exc
-                raise _failure(exc) from None
+                if not watch.fired:
+                    raise _failure(exc) from None
+                if timeout < seconds:
+                    why = f"no complete answer within the {timeout:g}s request timeout"
+                    raise requests.exceptions.ReadTimeout(why) from None
+                raise DeadlinePassed(f"no complete answer within {seconds:.3g}s") from exc
             if watch.fired or connection.sock is None or response.is_redirect:
                 connection.close()  # cut, closed by the server, or a body left unread
             else:

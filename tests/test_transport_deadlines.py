@@ -75,7 +75,7 @@ def test_a_later_exchange_with_a_sooner_deadline_is_cut_at_its_own(
     def wait_for_answer(seconds: float) -> float:
         begun = time.monotonic()
         with pytest.raises(transport.DeadlinePassed):
-            session.exchange("GET", silent.url, seconds=seconds, read_timeout=30)
+            session.exchange("GET", silent.url, seconds=seconds, timeout=30)
         return time.monotonic() - begun
 
     with ThreadPoolExecutor(2) as pool:
@@ -93,10 +93,10 @@ def test_an_exchange_that_ended_is_never_cut_later(silent: SilentServer) -> None
     """A watch forgotten at the end of its exchange does not fire on the next one."""
     session = transport.Transport(auth=("user", "secret"))
     with pytest.raises(transport.DeadlinePassed):
-        session.exchange("GET", silent.url, seconds=0.2, read_timeout=30)
+        session.exchange("GET", silent.url, seconds=0.2, timeout=30)
     # The next exchange reuses nothing of the first: its own full deadline holds.
     begun = time.monotonic()
     with pytest.raises(transport.DeadlinePassed):
-        session.exchange("GET", silent.url, seconds=0.8, read_timeout=30)
+        session.exchange("GET", silent.url, seconds=0.8, timeout=30)
     assert time.monotonic() - begun >= 0.8
     session.close()

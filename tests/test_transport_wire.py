@@ -131,3 +131,25 @@ def test_every_request_asks_for_json_uncompressed_with_its_credentials(
     assert head["Accept-Encoding"] == "identity"
     assert head["Content-Type"] == "application/json"
     assert head["Authorization"].startswith("Basic ")
+
+
+def test_a_request_past_its_timeout_is_cut_and_a_get_is_sent_again(
+    counting: CountingServer,
+) -> None:
+    """``requestTimeout`` bounds the whole exchange (not each read): the first answer comes
+    too late and its GET is sent again; the operation goes on within its own deadline."""
+
+    def late_once(handler: Handler) -> None:
+        if len(counting.seen) == 1:
+            time.sleep(1.0)  # the client has hung up by then
+        try:
+            handler.answer(200, [])
+        except OSError:
+            pass
+
+    counting.behaviour = late_once
+    client = client_of(counting, request_timeout=0.3, max_retries=1)
+    started = time.monotonic()
+    assert client.list_labels() == []
+    assert time.monotonic() - started < 1.0  # cut at 0.3 s, then the retry's backoff
+    assert len(counting.seen) == 2
