@@ -26,6 +26,7 @@ from urllib3.util.ssltransport import SSLTransport
 
 from pairing_provider.deadlines import Watch
 from pairing_provider.errors import ConnectFailed
+from pairing_provider.response_head import Response
 
 # Kept-alive connections per destination: one for each call under way (the dynamic provider
 # server runs 4 at once, the native one up to 64: native/server.py, WORKERS). Past it, a
@@ -121,6 +122,8 @@ class Connection(http.client.HTTPConnection):
 
     ``sock`` is what requests are written to and answers read from (a TLS layer over a TLS
     proxy included); ``outer`` is the real socket beneath, which the deadline watch cuts."""
+
+    response_class = Response  # the head read without the email parser (response_head.py)
 
     def __init__(self, route: Route, tls: ssl.SSLContext | None, connect_timeout: float) -> None:
         super().__init__(route.host, route.port, timeout=connect_timeout)

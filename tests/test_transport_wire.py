@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from pairing_provider.errors import UnexpectedResponseError
+from pairing_provider.errors import PCEConnectionError, UnexpectedResponseError
 from pairing_provider.transport import MAX_BODY_BYTES
 from tests.test_hostile_server import Handler, HostileServer, client_of
 
@@ -153,3 +153,41 @@ def test_a_request_past_its_timeout_is_cut_and_a_get_is_sent_again(
     assert client.list_labels() == []
     assert time.monotonic() - started < 1.0  # cut at 0.3 s, then the retry's backoff
     assert len(counting.seen) == 2
+
+
+def raw_answer(handler: Handler, head: bytes, body: bytes = b"[]") -> None:
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\n" + head + b"Content-Length: 2\r\n\r\n" + body)
+
+
+def test_header_fields_are_read_as_http_client_reads_them(counting: CountingServer) -> None:
+    """Names without case, repeated fields joined, a folded line continued, a line with no
+    colon dropped; and the answer's body after them."""
+    seen: list[Any] = []
+    head = (
+        b"request-id: r-1\r\nX-Seen: one\r\nx-seen: two\r\nX-Folded: first\r\n\t second\r\n"
+        b"no colon here\r\n"
+    )
+    counting.behaviour = lambda handler: raw_answer(handler, head)
+    client = client_of(counting)
+    client._session.hooks.append(seen.append)
+    assert client.list_labels() == []
+    [answer] = seen
+    assert answer.headers["Request-ID"] == "r-1"
+    assert answer.headers["x-seen"] == "one, two"
+    assert answer.headers["X-Folded"] == "first second"
+    assert "no colon here" not in str(dict(answer.headers))
+
+
+@pytest.mark.parametrize(
+    ("head", "why"),
+    [
+        (b"".join(b"X-%d: v\r\n" % i for i in range(101)), "more than 100 headers"),
+        (b"X-Long: " + b"a" * 70_000 + b"\r\n", "LineTooLong"),
+    ],
+)
+def test_a_head_past_http_client_s_limits_is_refused(
+    counting: CountingServer, head: bytes, why: str
+) -> None:
+    counting.behaviour = lambda handler: raw_answer(handler, head)
+    with pytest.raises(PCEConnectionError, match=why):
+        client_of(counting).list_labels()
