@@ -17,6 +17,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -32,6 +33,10 @@ from pairing_provider.response_head import Response
 # server runs 4 at once, the native one up to 64: native/server.py, WORKERS). Past it, a
 # connection is made for one request and closed: a TCP (and TLS) handshake each time.
 MAX_IDLE = 64
+# An idle connection older than this is closed, not reused: a server (nginx keeps one 75 s by
+# default) or a NAT between may drop it without a word, and a request sent on it would wait
+# its whole timeout for nothing.
+MAX_IDLE_SECONDS = 50.0
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -131,6 +136,7 @@ class Connection(http.client.HTTPConnection):
         self._tls = tls
         self.outer: socket.socket | None = None
         self.watch: Watch | None = None
+        self.idle_since = time.monotonic()  # when it was last given back to the pool
 
     def connect(self) -> None:
         route, proxy = self.route, self.route.proxy
@@ -229,12 +235,14 @@ class Pool:
                 connection = idle.pop() if idle else None
             if connection is None:
                 return Connection(route, tls, connect_timeout)
-            if connection.looks_alive():
+            fresh = time.monotonic() - connection.idle_since < MAX_IDLE_SECONDS
+            if fresh and connection.looks_alive():
                 return connection
             connection.close()
 
     def give_back(self, connection: Connection) -> None:
         connection.watch = None
+        connection.idle_since = time.monotonic()
         with self._lock:
             idle = self._idle.setdefault(connection.route, collections.deque())
             if len(idle) < MAX_IDLE:

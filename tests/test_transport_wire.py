@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from pairing_provider import connections
 from pairing_provider.errors import PCEConnectionError, UnexpectedResponseError
 from pairing_provider.transport import MAX_BODY_BYTES
 from tests.test_hostile_server import Handler, HostileServer, client_of
@@ -191,3 +192,16 @@ def test_a_head_past_http_client_s_limits_is_refused(
     counting.behaviour = lambda handler: raw_answer(handler, head)
     with pytest.raises(PCEConnectionError, match=why):
         client_of(counting).list_labels()
+
+
+def test_a_connection_idle_too_long_is_not_reused(
+    counting: CountingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection a NAT may have dropped without a word is closed, not sent on."""
+    monkeypatch.setattr(connections, "MAX_IDLE_SECONDS", 0.2)
+    client = client_of(counting)
+    client.list_labels()
+    client.list_labels()  # at once: the same connection
+    time.sleep(0.3)
+    client.list_labels()  # idle past the limit: a new one
+    assert counting.connections == 2
