@@ -17,7 +17,7 @@ import pytest
 from pulumi.runtime.proto import provider_pb2
 
 from pairing_provider.simulator import Simulator
-from tests.conftest import API_SECRET, API_USER
+from tests.credentials import API_SECRET, API_USER
 from tests.native_driver import (
     KEY,
     KIND,

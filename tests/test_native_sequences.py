@@ -15,11 +15,12 @@ from typing import Any
 import pulumi
 import pytest
 
+from conftest import kit_stack
 from pairing_provider.simulator import Simulator
 from pairing_provider.testing import Secret, Stack, StackError
 from pairing_provider.testing.native import plugin_command, with_native_plugin
 from pairing_provider.testing.process import DynamicProviderProcess
-from tests.conftest import API_SECRET, kit_stack
+from tests.credentials import API_SECRET
 from tests.native_driver import KEY, LABEL, PLUGIN_DIR, PROFILE
 
 WEB = {"name": "web", "enabled": True, "description": "web servers", "keyLifespan": 3600}
