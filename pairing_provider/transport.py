@@ -136,6 +136,8 @@ class Transport:
         return route
 
     def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is not None:
+            return self._tls
         with self._lock:
             if self._tls is None:
                 self._tls = new_tls_context(
