@@ -171,8 +171,8 @@ class Connection(http.client.HTTPConnection):
             if proxy.tls:
                 # Verified as the PCE is (requests does the same for an https proxy).
                 self._start_tls(self._tls or ssl.create_default_context(), proxy.host)
-            lines = [f"CONNECT {self.route.host}:{self.route.port} HTTP/1.1"]
-            lines.append(f"Host: {self.route.host}:{self.route.port}")
+            authority = _authority(self.route.host, self.route.port)
+            lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
             if proxy.authorization:
                 lines.append(f"Proxy-Authorization: {proxy.authorization}")
             self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
@@ -218,6 +218,12 @@ class Connection(http.client.HTTPConnection):
         except (OSError, ValueError):
             return False
         return not readable
+
+
+def _authority(host: str, port: int) -> str:
+    """``host:port`` as a request line or a Host header writes it (an IPv6 address in
+    brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class Pool:

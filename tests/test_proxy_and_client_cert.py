@@ -243,3 +243,21 @@ def test_an_environment_proxy_of_another_scheme_is_a_configuration_error(
         list_names(tls_settings(tls_simulator))
     assert "s0cks-pass" not in str(refused.value)
     assert requests_seen(tls_simulator) == before
+
+
+def test_an_ipv6_pce_is_named_in_brackets_to_the_proxy(tmp_path: Path) -> None:
+    """``CONNECT [::1]:port``, as RFC 9110's authority form writes an IPv6 address."""
+    with ConnectProxy() as proxy:
+        settings = Settings.model_validate(
+            {
+                "pce_host": "https://[::1]:9",
+                "api_key_username": API_USER,
+                "api_key_secret": API_SECRET,
+                "https_proxy": proxy.url(),
+                "max_retries": 0,
+                "operation_timeout": 5,
+            }
+        )
+        with pytest.raises(PCEError):
+            list_names(settings)  # nothing listens there: the tunnel fails after the CONNECT
+        assert proxy.targets == ["[::1]:9"]
