@@ -62,7 +62,10 @@ class Proxy:
         if parts.username is not None:
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             authorization = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
-        port = parts.port or DEFAULT_PORTS["https" if tls else "http"]
+        try:
+            port = parts.port or DEFAULT_PORTS["https" if tls else "http"]
+        except ValueError:  # its text would quote the URL, which may hold a password
+            raise ValueError("has an invalid port (the value is not shown)") from None
         return cls(parts.hostname or "", port, tls, authorization)
 
     def __repr__(self) -> str:  # never the credentials
@@ -137,6 +140,7 @@ class Connection(http.client.HTTPConnection):
         self.outer: socket.socket | None = None
         self.watch: Watch | None = None
         self.idle_since = time.monotonic()  # when it was last given back to the pool
+        self.ready = False  # connected (tunnel and TLS included)
 
     def connect(self) -> None:
         route, proxy = self.route, self.route.proxy
@@ -160,6 +164,7 @@ class Connection(http.client.HTTPConnection):
             self._tunnel_through(proxy)
         if self._tls is not None:
             self._start_tls(self._tls, route.host)
+        self.ready = True  # from here on a request may leave
 
     def _use(self, sock: socket.socket) -> None:
         self.sock = self.outer = sock

@@ -64,8 +64,13 @@ def read_headers(fp: Any) -> Headers:
             fields[-1] = (name, f"{value} {text.strip()}")
             continue
         name, colon, value = text.partition(":")
-        if colon:  # a line with no colon is no field (the email parser drops it too)
-            fields.append((name.strip(), value.strip()))
+        if not colon:
+            continue  # a line with no colon is no field (the email parser drops it too)
+        if not name or name != name.strip() or not name.isprintable():
+            # RFC 9112 section 5.1: no whitespace between a field name and its colon; read
+            # otherwise, "Content-Length :" would frame the body unlike any other parser.
+            raise http.client.HTTPException(f"a malformed header field name {name[:40]!r}")
+        fields.append((name, value.strip()))
     raise http.client.HTTPException(f"got more than {MAX_HEADERS} headers")
 
 

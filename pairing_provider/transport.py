@@ -109,14 +109,13 @@ class Transport:
                 connection.close()
                 if not watch.fired:
                     raise _failure(exc) from None
-                if timeout < seconds:
-                    why = f"no complete answer within the {timeout:g}s request timeout"
-                    raise requests.exceptions.ReadTimeout(why) from None
-                raise DeadlinePassed(f"no complete answer within {seconds:.3g}s") from exc
-            if watch.fired or connection.sock is None or response.is_redirect:
-                connection.close()  # cut, closed by the server, or a body left unread
-            else:
-                self._pool.give_back(connection)
+                raise _cut(connection.ready, timeout, seconds) from exc
+        # Given back only once the watch is over: it can no longer cut a socket that another
+        # thread has taken from the pool meanwhile.
+        if watch.fired or connection.sock is None or response.is_redirect:
+            connection.close()  # cut, closed by the server, or a body left unread
+        else:
+            self._pool.give_back(connection)
         for hook in self.hooks:
             hook(response)
         return response
@@ -183,6 +182,19 @@ def _target(parts: SplitResult) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def _cut(sent: bool, timeout: float, seconds: float) -> requests.RequestException:
+    """What a watch that fired means: the request's own timeout or the operation's deadline,
+    and whether the request could have left (not while the connection was being made)."""
+    if timeout < seconds:
+        why = f"no complete answer within the {timeout:g}s request timeout"
+        return requests.exceptions.ReadTimeout(why) if sent else _connect_timeout(why)
+    return DeadlinePassed(f"no complete answer within {seconds:.3g}s", sent=sent)
+
+
+def _connect_timeout(why: str) -> requests.RequestException:
+    return requests.exceptions.ConnectTimeout(f"{why}, while connecting")
+
+
 def _failure(exc: BaseException) -> requests.RequestException:
     """What the session layers know how to read: requests' classes for a lost exchange."""
     if isinstance(exc, requests.RequestException):
@@ -224,7 +236,11 @@ def _body(answer: http.client.HTTPResponse) -> bytes:
     chunks, size = [], 0
     while chunk := answer.read(CHUNK_BYTES):
         if decoder is not None:
-            chunk = decoder.decompress(chunk, MAX_BODY_BYTES + 1 - size)
+            try:
+                chunk = decoder.decompress(chunk, MAX_BODY_BYTES + 1 - size)
+            except zlib.error as exc:
+                why = f"a bad compressed body: {exc}"
+                raise requests.exceptions.ContentDecodingError(why) from None
             if decoder.unconsumed_tail:
                 size = MAX_BODY_BYTES + 1
         size += len(chunk)

@@ -261,3 +261,15 @@ def test_an_ipv6_pce_is_named_in_brackets_to_the_proxy(tmp_path: Path) -> None:
         with pytest.raises(PCEError):
             list_names(settings)  # nothing listens there: the tunnel fails after the CONNECT
         assert proxy.targets == ["[::1]:9"]
+
+
+def test_an_environment_proxy_that_does_not_parse_never_shows_its_password(
+    tls_simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unescaped ``/`` in the password ends the URL's host part there."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://svc:pa/ss#w0rd@proxy.corp:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(ConfigurationError, match="invalid port") as refused:
+        list_names(tls_settings(tls_simulator))
+    assert "ss#w0rd" not in str(refused.value) and "'pa'" not in str(refused.value)

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from pairing_provider import connections
+from pairing_provider.client import PCEClient
+from pairing_provider.config import Settings
 from pairing_provider.errors import PCEConnectionError, UnexpectedResponseError
 from pairing_provider.transport import MAX_BODY_BYTES
 from tests.test_hostile_server import Handler, HostileServer, client_of
@@ -205,3 +207,39 @@ def test_a_connection_idle_too_long_is_not_reused(
     time.sleep(0.3)
     client.list_labels()  # idle past the limit: a new one
     assert counting.connections == 2
+
+
+def test_a_corrupt_compressed_answer_is_an_error_of_the_answer(counting: CountingServer) -> None:
+    counting.behaviour = lambda handler: compressed(handler, b"not-gzip!!", "gzip")
+    with pytest.raises(PCEConnectionError, match="ContentDecodingError"):
+        client_of(counting).list_labels()
+
+
+def test_whitespace_before_a_header_colon_is_refused_as_rfc_9112_says(
+    counting: CountingServer,
+) -> None:
+    counting.behaviour = lambda handler: raw_answer(handler, b"Transfer-Encoding : chunked\r\n")
+    with pytest.raises(PCEConnectionError, match="malformed header field name"):
+        client_of(counting).list_labels()
+
+
+def test_a_request_cut_while_connecting_was_not_sent() -> None:
+    """A PCE that accepts the connection and never answers the TLS handshake: the request
+    timeout cuts it, and the failure says nothing left (a POST may be sent again)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    try:
+        settings = Settings(
+            pce_host=f"https://127.0.0.1:{listener.getsockname()[1]}",
+            api_key_username="api_x",
+            api_key_secret="s3cret-value",
+            max_retries=0,
+            operation_timeout=10,
+            request_timeout=0.3,
+            insecure=True,
+        )
+        client = PCEClient(settings, sleep=lambda seconds: None)
+        with pytest.raises(PCEConnectionError, match="ConnectTimeout") as cut:
+            client.list_labels()
+        assert cut.value.maybe_processed is False
+    finally:
+        listener.close()
