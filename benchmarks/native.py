@@ -283,13 +283,13 @@ def render(scale: Scale, rows: list[Row], http_ms: tuple[float, float, float]) -
         f"dynamic {dynamic.seconds / concurrency:.2f}x.",
         f"- dynamic / native: {dynamic.seconds / native.seconds:.1f}x the time.",
         f"- CPU per resource, native vs the no-op native provider: "
-        f"{native.cpu_ms_per_resource / noop.cpu_ms_per_resource:.2f}x (goal 1.5x: "
+        f"{_ratio(native.cpu_ms_per_resource, noop.cpu_ms_per_resource)} (goal 1.5x: "
         f"{'met' if native.cpu_ms_per_resource <= 1.5 * noop.cpu_ms_per_resource else 'not met'}"
         f"). One POST costs {http_ms[0]:.2f} ms of CPU here from a bare requests.Session, "
         f"{http_ms[1]:.2f} ms through the provider's transport (http.client); a pair sends 3 "
         f"requests for 2 resources, so the no-op provider plus the transport's share is "
         f"{noop.cpu_ms_per_resource + 1.5 * http_ms[1]:.2f} ms per resource, and native is "
-        f"{native.cpu_ms_per_resource / (noop.cpu_ms_per_resource + 1.5 * http_ms[1]):.2f}x "
+        f"{_ratio(native.cpu_ms_per_resource, noop.cpu_ms_per_resource + 1.5 * http_ms[1])} "
         "of that.",
         f"- The goal's budget: 1.5x of the no-op leaves {0.5 * noop.cpu_ms_per_resource:.2f} ms "
         "per resource for everything a resource does beyond a no-op call. The least a Python "
@@ -298,6 +298,11 @@ def render(scale: Scale, rows: list[Row], http_ms: tuple[float, float, float]) -
         f"{1.5 * http_ms[2]:.2f} ms for a resource's 1.5 requests alone.",
     ]
     return "\n".join(lines)
+
+
+def _ratio(mine: float, floor: float) -> str:
+    # A smoke run's floor can be under one clock tick of /proc CPU time: no ratio then.
+    return f"{mine / floor:.2f}x" if floor > 0 else "n/a (too short a run to measure)"
 
 
 def section(text: str) -> str:
