@@ -10,7 +10,6 @@ header lines), so a hostile server gets no more room than the standard library g
 from __future__ import annotations
 
 import http.client
-from collections.abc import Iterator
 from typing import Any
 
 MAX_LINE = 65536  # http.client's _MAXLINE
@@ -38,12 +37,6 @@ class Headers:
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._fields)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._first
-
-    def __iter__(self) -> Iterator[str]:
-        return (name for name, _ in self._fields)
 
 
 def read_headers(fp: Any) -> Headers:

@@ -24,6 +24,7 @@ from pairing_provider import redaction, transport
 from pairing_provider.answers import json_object, unexpected
 from pairing_provider.attempt import Attempt, Request
 from pairing_provider.config import Settings
+from pairing_provider.connections import DEFAULT_PORTS
 from pairing_provider.errors import (
     BodyTooLarge,
     ConfigurationError,
@@ -58,7 +59,7 @@ FindCreated = Callable[[CreateAttempt], "dict[str, Any] | None"]
 def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of ``url``: the API key is only ever sent to the PCE's own."""
     parts = urlsplit(url)
-    default = {"https": 443, "http": 80}.get(parts.scheme)
+    default = DEFAULT_PORTS.get(parts.scheme)
     try:
         port = parts.port or default
     except ValueError:

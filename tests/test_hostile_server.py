@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -33,6 +33,7 @@ from pairing_provider.transport import MAX_BODY_BYTES
 
 USER, SECRET = "api_hostile", "hostile-secret-5b1e"
 Behaviour = Callable[["Handler"], None]
+ServerT = TypeVar("ServerT", bound="HostileServer")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -82,14 +83,18 @@ class HostileServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-@pytest.fixture
-def hostile() -> Iterator[HostileServer]:
-    server = HostileServer()
+def serving(server: ServerT) -> Iterator[ServerT]:
+    """``server`` answering on a thread of its own until the test ends (a fixture's body)."""
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileServer]:
+    yield from serving(HostileServer())
 
 
 def client_of(server: HostileServer, **settings: Any) -> PCEClient:

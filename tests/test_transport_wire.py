@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from pairing_provider.client import PCEClient
 from pairing_provider.config import Settings
 from pairing_provider.errors import PCEConnectionError, UnexpectedResponseError
 from pairing_provider.transport import MAX_BODY_BYTES
-from tests.test_hostile_server import Handler, HostileServer, client_of
+from tests.test_hostile_server import Handler, HostileServer, client_of, serving
 
 
 class CountingServer(HostileServer):
@@ -40,12 +39,7 @@ class CountingServer(HostileServer):
 
 @pytest.fixture
 def counting() -> Iterator[CountingServer]:
-    server = CountingServer()
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    yield from serving(CountingServer())
 
 
 def test_requests_one_after_another_reuse_one_connection(counting: CountingServer) -> None:
